@@ -1,0 +1,148 @@
+import { STATUS_CODES } from 'node:http'
+import fp from 'fastify-plugin'
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
+import { TokenError } from './errors.js'
+import { createVerifier, requiredScopes } from './verify.js'
+import type { Auth, Verifier } from './verify.js'
+import type { VerifierOptions } from './options.js'
+
+/** Options of {@link verifierPlugin}: verifier options, or a verifier you built (then you close it). */
+export type VerifierPluginOptions =
+  | (VerifierOptions & { realm?: string })
+  | { verifier: Verifier, realm?: string }
+
+/** Options of `app.authenticate(...)`. */
+export interface AuthenticateOptions {
+  /** Scopes the token must all carry (an array, or one space-separated string). */
+  scope?: string | string[]
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /**
+     * The verified token, set by an `app.authenticate()` hook. `null` on
+     * routes without that hook (typed non-null for use inside such routes).
+     */
+    auth: Auth
+  }
+  interface FastifyInstance {
+    /** An `onRequest` hook that requires a valid Bearer access token (and the given scopes). */
+    authenticate: (options?: AuthenticateOptions) => onRequestHookHandler
+  }
+}
+
+// RFC 6750 §3: auth-param values are quoted strings of %x20-21 / %x23-5B / %x5D-7E.
+function quoted (value: string): string {
+  return `"${value.replace(/[^\x20\x21\x23-\x5B\x5D-\x7E]/g, '')}"`
+}
+
+/**
+ * The `WWW-Authenticate` challenge of RFC 6750 §3 for a refused token;
+ * `undefined` when the failure is not the client's (503).
+ */
+export function challenge (err: TokenError, realm: string | undefined, scope: readonly string[] | undefined): string | undefined {
+  const params: string[] = []
+  if (realm !== undefined) params.push(`realm=${quoted(realm)}`)
+  switch (err.code) {
+    case 'TOKEN_MISSING':
+      // §3.1: a request without credentials gets no error code.
+      break
+    case 'INSUFFICIENT_SCOPE':
+      params.push('error="insufficient_scope"', `error_description=${quoted(err.message)}`)
+      if (scope !== undefined) params.push(`scope=${quoted(scope.join(' '))}`)
+      break
+    case 'JWKS_UNAVAILABLE':
+      return undefined
+    default:
+      params.push('error="invalid_token"', `error_description=${quoted(err.message)}`)
+  }
+  return params.length === 0 ? 'Bearer' : `Bearer ${params.join(', ')}`
+}
+
+/**
+ * The token of an `Authorization: Bearer <token>` header. No header or another
+ * scheme (e.g. `Basic`) is `TOKEN_MISSING`; `Bearer` without exactly one
+ * token after it is `TOKEN_MALFORMED`.
+ */
+function bearerToken (request: FastifyRequest): string {
+  const value = request.headers.authorization
+  if (value === undefined || value.length === 0) throw new TokenError('TOKEN_MISSING', 'no Authorization header')
+  const space = value.indexOf(' ')
+  const scheme = space === -1 ? value : value.slice(0, space)
+  if (scheme.toLowerCase() !== 'bearer') throw new TokenError('TOKEN_MISSING', 'the Authorization header is not a Bearer token')
+  const token = value.slice(space + 1).trim()
+  if (space === -1 || token.length === 0 || token.includes(' ')) {
+    throw new TokenError('TOKEN_MALFORMED', 'the Authorization header must be "Bearer <token>"')
+  }
+  return token
+}
+
+const plugin: FastifyPluginAsync<VerifierPluginOptions> = async (app, options) => {
+  if (typeof options !== 'object' || options === null) throw new TypeError('@authcenter/verifier: options must be an object')
+  let verifier: Verifier
+  if ('verifier' in options) {
+    if (typeof options.verifier !== 'function' || typeof options.verifier.close !== 'function') {
+      throw new TypeError('@authcenter/verifier: "verifier" must be a verifier made by createVerifier()')
+    }
+    verifier = options.verifier
+  } else {
+    // Throws a TypeError naming the bad option, which fails the registration.
+    verifier = createVerifier(options)
+    // We close only what we created.
+    app.addHook('onClose', async () => verifier.close())
+  }
+  if (options.realm !== undefined && typeof options.realm !== 'string') {
+    throw new TypeError('@authcenter/verifier: "realm" must be a string')
+  }
+  const realm = options.realm ?? ('audience' in options ? [options.audience].flat()[0] : undefined)
+  if (app.hasDecorator('authenticate') || app.hasRequestDecorator('auth')) {
+    throw new Error('@authcenter/verifier is already registered')
+  }
+
+  async function refuse (reply: FastifyReply, err: TokenError, scope: readonly string[] | undefined): Promise<FastifyReply> {
+    const header = challenge(err, realm, scope)
+    if (header !== undefined) reply.header('www-authenticate', header)
+    if (err.code === 'JWKS_UNAVAILABLE') reply.header('retry-after', '1')
+    return reply.code(err.statusCode).send({
+      statusCode: err.statusCode,
+      code: err.code,
+      error: STATUS_CODES[err.statusCode],
+      message: err.message
+    })
+  }
+
+  // null until an authenticate hook sets it; typed as Auth for the routes that have one.
+  app.decorateRequest('auth', null as unknown as Auth)
+  app.decorate('authenticate', (authenticateOptions?: AuthenticateOptions): onRequestHookHandler => {
+    // Checked once per route, when the hook is made.
+    const scope = requiredScopes(authenticateOptions?.scope)
+    const verifyOptions = scope === undefined ? undefined : { scope: [...scope] }
+    return async function authenticate (request: FastifyRequest, reply: FastifyReply) {
+      try {
+        request.auth = await verifier(bearerToken(request), verifyOptions)
+      } catch (err) {
+        if (err instanceof TokenError) return refuse(reply, err, scope)
+        throw err
+      }
+    }
+  })
+}
+
+/**
+ * Fastify plugin: `app.authenticate({ scope })` makes an `onRequest` hook that
+ * verifies the Bearer token and sets `request.auth`. Refusals answer 401 with
+ * `WWW-Authenticate: Bearer error="invalid_token"`, 403 `insufficient_scope`,
+ * or 503 when no key can be obtained; the body is
+ * `{ statusCode, code, error, message }`.
+ *
+ * @example
+ * ```ts
+ * await app.register(verifierPlugin, { issuer: 'https://auth.example.com', audience: 'authcenter' })
+ * app.get('/me', { onRequest: app.authenticate({ scope: 'profile:read' }) }, async (request) => {
+ *   return { id: request.auth.sub }
+ * })
+ * ```
+ */
+export const verifierPlugin = fp(plugin, { fastify: '5.x', name: '@authcenter/verifier' })
+export default verifierPlugin
+export { TokenError }

@@ -1,0 +1,140 @@
+import { algorithmSpecs, defaultAlgorithms } from './algorithms.js'
+import type { Algorithm, AlgorithmSpec } from './algorithms.js'
+
+/** Options of {@link createVerifier}. Every one is checked when the factory is called. */
+export interface VerifierOptions {
+  /** Expected `iss`, compared exactly. Also the base of metadata discovery when `jwksUri` is not given. */
+  issuer: string
+  /** Expected `aud`: the token's `aud` (string or array) must contain one of these. */
+  audience: string | string[]
+  /**
+   * Where the JWKS is. Default: the `jwks_uri` of
+   * `${issuer}/.well-known/oauth-authorization-server`, falling back to
+   * `${issuer}/.well-known/openid-configuration`.
+   */
+  jwksUri?: string | URL
+  /** Accepted JWS algorithms. Default `['EdDSA', 'ES256', 'RS256']`. Asymmetric only; `HS*` and `none` are a `TypeError`. */
+  algorithms?: Algorithm[]
+  /** Leeway for `exp`, `nbf` and `iat`: seconds, or a string such as `'5s'`, `'1m'`. Default 5 seconds. */
+  clockTolerance?: number | string
+  /** The `fetch` used for metadata and JWKS. Default: the global `fetch`. */
+  fetch?: typeof globalThis.fetch
+  /** Tokens longer than this are refused before any parsing. Default 8192. */
+  maxTokenBytes?: number
+  /** Minimum time in ms between two JWKS fetches caused by an unknown `kid`. Default 30000. */
+  cooldownDuration?: number
+  /** Age in ms after which the JWKS is refreshed in the background on the next call. Default 600000 (10 min). */
+  cacheMaxAge?: number
+  /** Timeout in ms of each metadata or JWKS request. Default 5000. */
+  timeoutDuration?: number
+}
+
+/** Options after checks and defaults; frozen. */
+export interface ResolvedOptions {
+  readonly issuer: string
+  readonly audience: readonly string[]
+  readonly jwksUri: URL | undefined
+  readonly algorithms: ReadonlyMap<string, AlgorithmSpec>
+  readonly clockTolerance: number
+  readonly fetch: typeof globalThis.fetch
+  readonly maxTokenBytes: number
+  readonly cooldownDuration: number
+  readonly cacheMaxAge: number
+  readonly timeoutDuration: number
+}
+
+const units: Record<string, number> = {
+  s: 1, sec: 1, secs: 1, second: 1, seconds: 1,
+  m: 60, min: 60, mins: 60, minute: 60, minutes: 60,
+  h: 3600, hr: 3600, hrs: 3600, hour: 3600, hours: 3600,
+  d: 86400, day: 86400, days: 86400
+}
+
+/** `'5s'`, `'2 min'`, `'1h'`, `'5'` (seconds) to seconds; `undefined` when not a duration. */
+export function parseSeconds (value: string): number | undefined {
+  const match = /^(\d+(?:\.\d+)?) *([a-z]*)$/i.exec(value.trim())
+  if (match === null) return undefined
+  const unit = match[2] === '' ? 1 : units[match[2]!.toLowerCase()]
+  return unit === undefined ? undefined : Number(match[1]) * unit
+}
+
+function nonEmptyString (value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0
+}
+
+function httpUrl (value: string | URL, name: string): URL {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    throw new TypeError(`"${name}" must be an absolute http(s) URL`)
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TypeError(`"${name}" must be an absolute http(s) URL`)
+  return url
+}
+
+function duration (value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new TypeError(`"${name}" must be a non-negative number of milliseconds`)
+  }
+  return value
+}
+
+/** Checks `createVerifier` options; throws a `TypeError` naming the bad option. */
+export function resolveOptions (options: VerifierOptions): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object')
+
+  const { issuer } = options
+  if (!nonEmptyString(issuer)) throw new TypeError('"issuer" must be a non-empty string')
+
+  const audience = typeof options.audience === 'string' ? [options.audience] : options.audience
+  if (!Array.isArray(audience) || audience.length === 0 || !audience.every(nonEmptyString)) {
+    throw new TypeError('"audience" must be a non-empty string or a non-empty array of non-empty strings')
+  }
+
+  const jwksUri = options.jwksUri === undefined ? undefined : httpUrl(options.jwksUri, 'jwksUri')
+  // Without jwksUri the issuer is where the metadata is discovered, so it must be a URL then.
+  if (jwksUri === undefined) httpUrl(issuer, 'issuer')
+
+  const names = options.algorithms ?? defaultAlgorithms
+  if (!Array.isArray(names) || names.length === 0) throw new TypeError('"algorithms" must be a non-empty array')
+  const algorithms = new Map<string, AlgorithmSpec>()
+  for (const name of names) {
+    const spec = typeof name === 'string' ? algorithmSpecs.get(name) : undefined
+    if (spec === undefined) {
+      const hint = typeof name === 'string' && /^hs/i.test(name)
+        ? ' (symmetric algorithms are refused: anyone holding the key could mint tokens)'
+        : ''
+      throw new TypeError(`"algorithms" contains unsupported algorithm ${JSON.stringify(name)}${hint}; supported: ${[...algorithmSpecs.keys()].join(', ')}`)
+    }
+    algorithms.set(name, spec)
+  }
+
+  let clockTolerance = 5
+  if (typeof options.clockTolerance === 'number') clockTolerance = options.clockTolerance
+  else if (typeof options.clockTolerance === 'string') clockTolerance = parseSeconds(options.clockTolerance) ?? NaN
+  else if (options.clockTolerance !== undefined) clockTolerance = NaN
+  if (!Number.isFinite(clockTolerance) || clockTolerance < 0) {
+    throw new TypeError('"clockTolerance" must be a non-negative number of seconds or a duration string such as "5s"')
+  }
+
+  const fetchFn = options.fetch ?? globalThis.fetch
+  if (typeof fetchFn !== 'function') throw new TypeError('"fetch" must be a function')
+
+  const maxTokenBytes = options.maxTokenBytes ?? 8192
+  if (!Number.isSafeInteger(maxTokenBytes) || maxTokenBytes <= 0) throw new TypeError('"maxTokenBytes" must be a positive integer')
+
+  return Object.freeze({
+    issuer,
+    audience: Object.freeze([...audience]),
+    jwksUri,
+    algorithms,
+    clockTolerance,
+    fetch: fetchFn,
+    maxTokenBytes,
+    cooldownDuration: duration(options.cooldownDuration, 'cooldownDuration', 30_000),
+    cacheMaxAge: duration(options.cacheMaxAge, 'cacheMaxAge', 600_000),
+    timeoutDuration: duration(options.timeoutDuration, 'timeoutDuration', 5_000)
+  })
+}

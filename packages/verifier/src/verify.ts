@@ -1,0 +1,239 @@
+import { verify as cryptoVerify } from 'node:crypto'
+import type { AlgorithmSpec } from './algorithms.js'
+import { TokenError } from './errors.js'
+import { RemoteKeySet } from './keys.js'
+import type { VerificationKey } from './keys.js'
+import { resolveOptions } from './options.js'
+import type { VerifierOptions } from './options.js'
+
+/** Who the verified token speaks for. */
+export interface Auth {
+  /** `sub`: the user id, or the client id for client credentials. */
+  sub: string
+  /** `sid`: the session the token belongs to, when it has one. */
+  sid?: string
+  /** `client_id`: the client the token was issued to. */
+  clientId?: string
+  /** `scope`, split on spaces (RFC 9068); empty when the token has none. */
+  scope: string[]
+  /** Every claim of the token, as signed. */
+  claims: Record<string, unknown>
+}
+
+/** Per-call options of a verifier. */
+export interface VerifyOptions {
+  /** Scopes the token must all carry: an array, or one space-separated string. */
+  scope?: string | string[]
+}
+
+/** What {@link createVerifier} returns: call it, or call `.verify`. */
+export interface Verifier {
+  (token: unknown, options?: VerifyOptions): Promise<Auth>
+  /** The same function as the verifier itself. */
+  verify: (token: unknown, options?: VerifyOptions) => Promise<Auth>
+  /** Stops fetching keys (aborts a fetch in flight). Tokens whose key is cached still verify. */
+  close: () => void
+}
+
+/** A checked header: the algorithm to verify with and the key id. */
+interface Header {
+  readonly spec: AlgorithmSpec
+  readonly kid: string
+}
+
+const BASE64URL = /^[A-Za-z0-9_-]+$/
+// Headers that point at keys or change how the JWS is processed. We use only
+// the JWKS of the configured issuer and understand no extension, so a token
+// that carries any of them is refused outright (RFC 8725 §3.10, RFC 7515 §4.1.11).
+const REFUSED_HEADERS = ['jku', 'x5u', 'jwk', 'x5c', 'crit', 'b64', 'zip', 'enc', 'cty'] as const
+// Header cache size; only headers of tokens that verified are cached, so this
+// holds the few headers the issuer actually uses.
+const HEADER_CACHE_SIZE = 64
+
+function isObject (value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+const malformed = (message: string, cause?: unknown): TokenError => new TokenError('TOKEN_MALFORMED', message, { cause })
+const invalid = (message: string, cause?: unknown): TokenError => new TokenError('TOKEN_INVALID', message, { cause })
+
+function nonEmptyString (value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0
+}
+
+/** Required scopes from per-call options; `undefined` when none are required. */
+export function requiredScopes (scope: VerifyOptions['scope']): readonly string[] | undefined {
+  if (scope === undefined) return undefined
+  const list = typeof scope === 'string' ? scope.split(' ') : scope
+  if (!Array.isArray(list) || !list.every((s) => typeof s === 'string')) {
+    throw new TypeError('"scope" must be a string or an array of strings')
+  }
+  const required = list.filter((s) => s.length > 0)
+  return required.length === 0 ? undefined : required
+}
+
+function decodeJson (segment: string, what: string): unknown {
+  try {
+    return JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'))
+  } catch (err) {
+    throw malformed(`the ${what} is not base64url-encoded JSON`, err)
+  }
+}
+
+/**
+ * Creates a verifier of RFC 9068 access tokens (`typ: at+jwt`) signed by
+ * `issuer` with one of its JWKS keys. Options are checked here: a bad option
+ * throws a `TypeError`. The returned function resolves to the {@link Auth} of
+ * a valid token and rejects with a {@link TokenError} otherwise.
+ *
+ * A token whose key is cached is verified synchronously, without I/O: the
+ * compact form is split by hand, the header checked, and the signature
+ * checked with `crypto.verify` against a `KeyObject` imported once.
+ *
+ * @example
+ * ```ts
+ * const verify = createVerifier({ issuer: 'https://auth.example.com', audience: 'authcenter' })
+ * const auth = await verify(token, { scope: 'profile:write' })
+ * auth.sub // the user id
+ * ```
+ */
+export function createVerifier (options: VerifierOptions): Verifier {
+  const resolved = resolveOptions(options)
+  const { issuer, algorithms, clockTolerance, maxTokenBytes } = resolved
+  const audiences = new Set(resolved.audience)
+  const keySet = new RemoteKeySet(resolved)
+  const headers = new Map<string, Header>()
+
+  // Seam for later checks that run on every verified token, after the
+  // signature and claims and before the scope check (the revocation list
+  // will go here: throw a TokenError('TOKEN_REVOKED', ...)). Kept
+  // synchronous so the hot path stays free of I/O.
+  const checks: Array<(auth: Auth) => void> = []
+
+  function parseHeader (segment: string): Header {
+    const header = decodeJson(segment, 'header')
+    if (!isObject(header)) throw malformed('the header is not a JSON object')
+    const { alg, typ, kid } = header
+    if (typeof alg !== 'string') throw invalid('the header has no "alg"')
+    const spec = algorithms.get(alg)
+    if (spec === undefined) throw invalid(`algorithm ${JSON.stringify(alg.slice(0, 20))} is not accepted`)
+    if (typeof typ !== 'string') throw invalid('the header "typ" must be "at+jwt"')
+    const type = typ.toLowerCase()
+    if (type !== 'at+jwt' && type !== 'application/at+jwt') throw invalid('the header "typ" must be "at+jwt"')
+    for (const name of REFUSED_HEADERS) {
+      if (Object.hasOwn(header, name)) throw invalid(`the header parameter "${name}" is not accepted`)
+    }
+    if (!nonEmptyString(kid)) throw invalid('the header has no "kid"')
+    return { spec, kid }
+  }
+
+  function checkClaims (claims: Record<string, unknown>, now: number): Auth {
+    if (claims.iss !== issuer) throw invalid('unexpected "iss"')
+    const { aud } = claims
+    if (typeof aud === 'string' ? !audiences.has(aud) : !(Array.isArray(aud) && aud.some((a) => audiences.has(a)))) {
+      throw invalid('unexpected "aud"')
+    }
+    const { sub, jti, exp, iat, nbf, scope, sid, client_id: clientId } = claims
+    if (!nonEmptyString(sub)) throw invalid('missing "sub"')
+    if (!nonEmptyString(jti)) throw invalid('missing "jti"')
+    if (typeof exp !== 'number' || !Number.isFinite(exp)) throw invalid('missing "exp"')
+    if (typeof iat !== 'number' || !Number.isFinite(iat)) throw invalid('missing "iat"')
+    if (nbf !== undefined && (typeof nbf !== 'number' || !Number.isFinite(nbf))) throw invalid('invalid "nbf"')
+    if (scope !== undefined && typeof scope !== 'string') throw invalid('invalid "scope"')
+    if (sid !== undefined && typeof sid !== 'string') throw invalid('invalid "sid"')
+    if (clientId !== undefined && typeof clientId !== 'string') throw invalid('invalid "client_id"')
+
+    const seconds = now / 1000
+    if (exp <= seconds - clockTolerance) throw new TokenError('TOKEN_EXPIRED', 'the token has expired')
+    if (nbf !== undefined && nbf > seconds + clockTolerance) throw invalid('the token is not yet valid ("nbf")')
+    if (iat > seconds + clockTolerance) throw invalid('"iat" is in the future')
+
+    return {
+      sub,
+      sid,
+      clientId,
+      scope: scope === undefined ? [] : scope.split(' ').filter((s) => s.length > 0),
+      claims
+    }
+  }
+
+  async function verify (token: unknown, verifyOptions?: VerifyOptions): Promise<Auth> {
+    const required = verifyOptions === undefined ? undefined : requiredScopes(verifyOptions.scope)
+
+    if (token === undefined || token === null || token === '') throw new TokenError('TOKEN_MISSING', 'no access token')
+    // Never coerced: an object with a custom toString is not a token.
+    if (typeof token !== 'string') throw malformed('the token is not a string')
+    if (token.length > maxTokenBytes) throw malformed(`the token is longer than ${maxTokenBytes} bytes`)
+
+    const dot1 = token.indexOf('.')
+    const dot2 = dot1 === -1 ? -1 : token.indexOf('.', dot1 + 1)
+    if (dot2 === -1 || token.indexOf('.', dot2 + 1) !== -1) {
+      throw malformed('the token is not a compact JWS (three dot-separated segments; encrypted tokens are not accepted)')
+    }
+    const headerSegment = token.slice(0, dot1)
+    const payloadSegment = token.slice(dot1 + 1, dot2)
+    const signatureSegment = token.slice(dot2 + 1)
+
+    let header = headers.get(headerSegment)
+    const cached = header !== undefined
+    if (header === undefined) {
+      if (!BASE64URL.test(headerSegment)) throw malformed('the header is not base64url')
+      header = parseHeader(headerSegment)
+    }
+    if (!BASE64URL.test(payloadSegment)) throw malformed('the payload is not base64url')
+    if (!BASE64URL.test(signatureSegment)) throw malformed('the signature is not base64url')
+
+    const { spec, kid } = header
+    let now = Date.now()
+    let keys = keySet.get(kid, now)
+    if (keys === undefined) {
+      keys = await keySet.resolve(kid)
+      now = Date.now()
+      if (keys === undefined) throw invalid(`no key with kid ${JSON.stringify(kid.slice(0, 64))}`)
+    }
+    verifySignature(token, dot2, signatureSegment, spec, keys)
+
+    const claims = decodeJson(payloadSegment, 'payload')
+    if (!isObject(claims)) throw malformed('the payload is not a JSON object')
+    const auth = checkClaims(claims, now)
+    for (const check of checks) check(auth)
+
+    if (required !== undefined) {
+      for (const scope of required) {
+        if (!auth.scope.includes(scope)) throw new TokenError('INSUFFICIENT_SCOPE', `the token lacks scope "${scope}"`)
+      }
+    }
+    if (!cached) {
+      if (headers.size >= HEADER_CACHE_SIZE) headers.clear()
+      headers.set(headerSegment, header)
+    }
+    return auth
+  }
+
+  return Object.assign(verify, {
+    verify,
+    close: () => keySet.close()
+  })
+}
+
+function verifySignature (
+  token: string,
+  end: number,
+  signatureSegment: string,
+  spec: AlgorithmSpec,
+  keys: readonly VerificationKey[]
+): void {
+  for (const key of keys) {
+    const keyArgument = key.byAlgorithm.get(spec.name)
+    if (keyArgument === undefined) continue
+    let valid: boolean
+    try {
+      valid = cryptoVerify(spec.hash, Buffer.from(token.slice(0, end), 'latin1'), keyArgument, Buffer.from(signatureSegment, 'base64url'))
+    } catch (err) {
+      throw invalid('the signature is invalid', err)
+    }
+    if (!valid) throw invalid('the signature is invalid')
+    return
+  }
+  throw invalid(`the key ${JSON.stringify(keys[0]!.kid.slice(0, 64))} cannot verify ${spec.name}`)
+}
