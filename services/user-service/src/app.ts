@@ -1,0 +1,102 @@
+import { STATUS_CODES } from 'node:http'
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify'
+import fastifyMultipart from '@fastify/multipart'
+import fastifyRedis from '@fastify/redis'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import verifierPlugin from '@authcenter/verifier/fastify'
+import type { Config } from './config.js'
+import { INTERNAL_ERROR } from './errors.js'
+import { createDirectoryStorage } from './avatars/directory-storage.js'
+import type { AvatarStorage } from './avatars/storage.js'
+import { createMemoryProfileStore } from './profiles/memory-store.js'
+import { createRedisProfileStore } from './profiles/redis-store.js'
+import type { ProfileStore } from './profiles/store.js'
+import { avatarRoutes } from './routes/avatars.js'
+import { healthRoutes } from './routes/health.js'
+import { userRoutes } from './routes/user.js'
+
+/** Optional parts a test (or an embedding program) can supply instead of the ones `config` selects. */
+export interface BuildOptions {
+  profiles?: ProfileStore
+  avatars?: AvatarStorage
+  /** Where logs go (default stdout). */
+  logStream?: { write (msg: string): void }
+}
+
+/** JSON bodies here are one short field; anything bigger is a mistake or an attack. */
+const JSON_BODY_LIMIT = 4 * 1024
+
+/** Bounds on Redis so an outage is a prompt 503 (STORE_UNAVAILABLE), never a hang. */
+const REDIS_OPTIONS = { commandTimeout: 2000, maxRetriesPerRequest: 1, connectTimeout: 5000 } as const
+
+/**
+ * Builds the user service: profiles and avatars behind `@authcenter/verifier`.
+ * Never listens; `server.ts` does.
+ *
+ * @example
+ * const app = await build(loadConfig({ AUTH_JWKS_URI: 'http://127.0.0.1:4000/jwks.json' }))
+ * await app.listen({ port: 0 })
+ */
+export async function build (config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: {
+      level: config.logLevel,
+      // Tokens never reach the logs, whatever a serializer or a log line includes
+      // (@fastify/multipart's trace line carries the request headers as busboyOptions.headers).
+      redact: {
+        paths: [
+          'req.headers.authorization', 'req.headers.cookie',
+          'headers.authorization', 'headers.cookie',
+          '*.headers.authorization', '*.headers.cookie'
+        ],
+        censor: '[redacted]'
+      },
+      ...(options.logStream !== undefined ? { stream: options.logStream } : {})
+    },
+    bodyLimit: JSON_BODY_LIMIT,
+    // additionalProperties: false must refuse, not silently strip; and no type coercion of bodies.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    // An upload that stalls is dropped rather than holding a socket forever.
+    requestTimeout: 120_000
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500
+    if (status < 500) {
+      req.log.info({ code: err.code, message: err.message }, 'request refused')
+      return reply.code(status).send(err)
+    }
+    req.log.error({ err }, 'request failed')
+    if (err.code === 'STORE_UNAVAILABLE') return reply.code(503).header('retry-after', '1').send(err)
+    // Internals (paths, driver messages) stay in the log.
+    return reply.code(500).send({ statusCode: 500, code: INTERNAL_ERROR, error: STATUS_CODES[500], message: 'internal error' })
+  })
+
+  await app.register(verifierPlugin, {
+    issuer: config.authIssuer,
+    audience: config.authAudience,
+    ...(config.authJwksUri !== undefined ? { jwksUri: config.authJwksUri } : {})
+  })
+
+  let profiles = options.profiles
+  if (profiles === undefined) {
+    if (config.redisUrl !== undefined) {
+      await app.register(fastifyRedis, { url: config.redisUrl, ...REDIS_OPTIONS })
+      // After start, connection errors are only logged: ioredis reconnects by itself,
+      // and requests meanwhile fail fast with STORE_UNAVAILABLE.
+      app.redis.on('error', (err: Error) => { app.log.warn({ err: err.message }, 'redis connection error') })
+      profiles = createRedisProfileStore(app.redis)
+    } else {
+      app.log.warn('REDIS_URL is unset: profiles are kept in memory and lost on restart (development only)')
+      profiles = createMemoryProfileStore()
+    }
+  }
+  const avatars = options.avatars ?? await createDirectoryStorage(config.avatarDir)
+
+  await app.register(fastifyMultipart, { throwFileSizeLimit: true })
+  await app.register(healthRoutes)
+  await app.register(userRoutes, { profiles })
+  await app.register(avatarRoutes, { profiles, avatars, maxBytes: config.avatarMaxBytes })
+
+  return app
+}

@@ -1,0 +1,140 @@
+import { Type, type Static } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+
+/** Bytes, or a number with a unit; the unit itself is checked by `parseSize`. */
+const SIZE_PATTERN = '^\\s*[0-9]+(\\.[0-9]+)?\\s*[a-zA-Z]{0,3}\\s*$'
+
+/**
+ * The environment this service reads. Every value is a string (it is the
+ * environment); the checks that a pattern can express live in the schema, and
+ * `loadConfig` turns the strings into the typed, frozen {@link Config}.
+ * Each variable's default is written beside it.
+ */
+export const EnvSchema = Type.Object({
+  /** Interface to listen on. Default `127.0.0.1`. */
+  HOST: Type.Optional(Type.String({ minLength: 1, expected: 'a host name or address' })),
+  /** TCP port. Default `4001`. */
+  PORT: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$', expected: 'an integer between 0 and 65535' })),
+  /** The auth center's issuer URL (`iss`). Default `http://localhost:4000`. */
+  AUTH_ISSUER: Type.Optional(Type.String({ pattern: '^https?://[^\\s]+$', expected: 'an http(s) URL' })),
+  /** The `aud` access tokens must carry. Default `authcenter`. */
+  AUTH_AUDIENCE: Type.Optional(Type.String({ minLength: 1, expected: 'a non-empty string' })),
+  /** Where the public keys are; unset means "discover from the issuer's metadata". */
+  AUTH_JWKS_URI: Type.Optional(Type.String({ pattern: '^https?://[^\\s]+$', expected: 'an http(s) URL' })),
+  /** Profile store; unset means the in-memory driver. */
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://[^\\s]*$', expected: 'a redis:// or rediss:// URL' })),
+  /** The Redis whose revocation feed the verifier follows. Default `REDIS_URL`. */
+  REVOCATION_REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://[^\\s]*$', expected: 'a redis:// or rediss:// URL' })),
+  /** Directory the avatar files live in. Default `./.data/avatars`. */
+  AVATAR_DIR: Type.Optional(Type.String({ minLength: 1, expected: 'a directory path' })),
+  /** Largest avatar accepted: bytes, or a number with a unit (`2MiB`, `512KiB`, `1MB`). Default 2 MiB. */
+  AVATAR_MAX_BYTES: Type.Optional(Type.String({ pattern: SIZE_PATTERN, expected: 'a size such as 2097152, 2MiB or 512KiB (1 B to 1 GiB)' })),
+  /** pino level. Default `info`. */
+  LOG_LEVEL: Type.Optional(Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    { expected: 'one of fatal, error, warn, info, debug, trace, silent' }
+  ))
+})
+
+export type Env = Static<typeof EnvSchema>
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+
+export interface Config {
+  readonly host: string
+  readonly port: number
+  readonly authIssuer: string
+  readonly authAudience: string
+  /** Unset: the verifier discovers `jwks_uri` from the issuer's metadata. */
+  readonly authJwksUri?: string | undefined
+  /** Unset: profiles live in memory and are lost on restart. */
+  readonly redisUrl?: string | undefined
+  /** Carried for the verifier's revocation feed; defaults to `redisUrl`. */
+  readonly revocationRedisUrl?: string | undefined
+  readonly avatarDir: string
+  readonly avatarMaxBytes: number
+  readonly logLevel: LogLevel
+}
+
+const UNITS: Record<string, number> = {
+  b: 1,
+  k: 1024,
+  kb: 1000,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1000 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1000 ** 3,
+  gib: 1024 ** 3
+}
+
+const MAX_AVATAR_BYTES = 1024 ** 3
+
+/**
+ * Parses a size: plain bytes (`2097152`) or a number with a unit. `KB`/`MB`/`GB`
+ * are decimal, `KiB`/`MiB`/`GiB` (and the bare `K`/`M`/`G`) binary.
+ * Returns `undefined` when the text is not a size.
+ */
+export function parseSize (text: string): number | undefined {
+  const m = /^\s*([0-9]+(?:\.[0-9]+)?)\s*([a-zA-Z]*)\s*$/.exec(text)
+  if (m === null) return undefined
+  const unit = UNITS[(m[2] ?? '').toLowerCase() || 'b']
+  if (unit === undefined) return undefined
+  const bytes = Math.floor(Number(m[1]) * unit)
+  return Number.isSafeInteger(bytes) ? bytes : undefined
+}
+
+class ConfigError extends Error {
+  constructor (variable: string, expected: string, got: unknown) {
+    super(`invalid environment: ${variable} must be ${expected} (got ${JSON.stringify(got)})`)
+    this.name = 'ConfigError'
+  }
+}
+
+/**
+ * Reads and checks the environment. A bad value throws an `Error` whose message
+ * is one line naming the variable, for `server.ts` to print before exiting 1.
+ *
+ * @example
+ * const config = loadConfig({ PORT: '0', AVATAR_MAX_BYTES: '512KiB' })
+ * config.avatarMaxBytes // 524288
+ */
+export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
+  // Only our variables, and an empty string counts as unset (as in `FOO= node …`).
+  const picked: Record<string, string> = {}
+  for (const key of Object.keys(EnvSchema.properties)) {
+    const value = env[key]
+    if (value !== undefined && value !== '') picked[key] = value
+  }
+
+  const first = Value.Errors(EnvSchema, picked).First()
+  if (first !== undefined) {
+    const variable = first.path.split('/')[1] ?? first.path
+    const schema = (EnvSchema.properties as Record<string, { expected?: string }>)[variable]
+    throw new ConfigError(variable, schema?.expected ?? first.message, picked[variable])
+  }
+  const e = picked as Env
+
+  const port = Number(e.PORT ?? '4001')
+  if (port > 65535) throw new ConfigError('PORT', 'an integer between 0 and 65535', e.PORT)
+
+  const avatarMaxBytes = e.AVATAR_MAX_BYTES === undefined ? 2 * 1024 * 1024 : parseSize(e.AVATAR_MAX_BYTES)
+  if (avatarMaxBytes === undefined || avatarMaxBytes < 1 || avatarMaxBytes > MAX_AVATAR_BYTES) {
+    throw new ConfigError('AVATAR_MAX_BYTES', EnvSchema.properties.AVATAR_MAX_BYTES.expected as string, e.AVATAR_MAX_BYTES)
+  }
+
+  const redisUrl = e.REDIS_URL
+  return Object.freeze({
+    host: e.HOST ?? '127.0.0.1',
+    port,
+    authIssuer: e.AUTH_ISSUER ?? 'http://localhost:4000',
+    authAudience: e.AUTH_AUDIENCE ?? 'authcenter',
+    authJwksUri: e.AUTH_JWKS_URI,
+    redisUrl,
+    revocationRedisUrl: e.REVOCATION_REDIS_URL ?? redisUrl,
+    avatarDir: e.AVATAR_DIR ?? './.data/avatars',
+    avatarMaxBytes,
+    logLevel: (e.LOG_LEVEL ?? 'info') as LogLevel
+  })
+}
