@@ -1,0 +1,95 @@
+import { resolve } from 'node:path'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import fastifyRedis from '@fastify/redis'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import bearer from './auth/bearer.js'
+import type { Config } from './config.js'
+import type { Deps } from './context.js'
+import { installErrorHandler } from './errors-handler.js'
+import { createFileKeyStore } from './keys/file-key-store.js'
+import { KeyRing } from './keys/key-ring.js'
+import { createRedisKeyStore } from './keys/redis-key-store.js'
+import healthRoutes from './routes/health.js'
+import loginRoute from './routes/login.js'
+import logoutRoute from './routes/logout.js'
+import passwordRoute from './routes/password.js'
+import refreshRoute from './routes/refresh.js'
+import smsCodeRoute from './routes/sms-code.js'
+import wellKnownRoutes from './routes/well-known.js'
+import { createConsoleSender } from './sms/console-sender.js'
+import type { SmsSender } from './sms/sender.js'
+import { createWebhookSender } from './sms/webhook-sender.js'
+import { createMemoryStore } from './store/memory-store.js'
+import { createRedisStore, redisClientOptions } from './store/redis-store.js'
+import type { Store } from './store/store.js'
+
+export { loadConfig, ConfigError, type Config } from './config.js'
+export type { Store } from './store/store.js'
+
+export interface BuildOptions {
+  /** Fastify logger option (default: pino at config.logLevel, with secrets redacted). */
+  logger?: FastifyServerOptions['logger']
+  /** Where the default logger writes (default stdout); tests read it to prove secrets never appear. */
+  logStream?: NodeJS.WritableStream
+  /** Replace the configured SMS sender (tests capture codes this way). */
+  sms?: SmsSender
+  now?: () => number
+}
+
+// Paths pino must never print: tokens, cookies, codes and passwords.
+const REDACT = [
+  'req.headers.authorization', 'req.headers.cookie', 'req.headers.dpop', 'res.headers["set-cookie"]',
+  '*.password', '*.new_password', '*.current_password', '*.code', '*.refresh_token', '*.access_token'
+]
+
+/** Builds the auth center (never listens: server.ts does). */
+export async function build (config: Readonly<Config>, opts: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: opts.logger ?? {
+      level: config.logLevel,
+      redact: { paths: REDACT, censor: '[redacted]' },
+      ...(opts.logStream !== undefined ? { stream: opts.logStream } : {})
+    },
+    bodyLimit: 16 * 1024,
+    trustProxy: config.trustProxy,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } }
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  installErrorHandler(app)
+
+  let store: Store
+  if (config.redisUrl !== undefined) {
+    await app.register(fastifyRedis, { url: config.redisUrl, ...redisClientOptions, closeClient: true })
+    store = createRedisStore(app.redis)
+  } else {
+    store = createMemoryStore()
+    app.log.warn('REDIS_URL is not set: using the memory store, all sessions and accounts are lost on restart')
+  }
+
+  const fileKeys = createFileKeyStore(resolve(config.dataDir))
+  const keys = await KeyRing.open(config.redisUrl !== undefined
+    ? { store: createRedisKeyStore(app.redis), mirror: fileKeys, alg: config.signingAlg }
+    : { store: fileKeys, alg: config.signingAlg })
+
+  const sms = opts.sms ?? (config.sms.sender === 'webhook'
+    ? createWebhookSender({ url: config.sms.webhookUrl! })
+    : createConsoleSender())
+  if (sms.name === 'console') app.log.warn('SMS_SENDER=console: login codes are printed on stdout, for development only')
+
+  const deps: Deps = { config, store, keys, sms, log: app.log, now: opts.now ?? Date.now }
+  app.decorate('deps', deps)
+  app.addHook('onClose', async () => {
+    keys.close()
+    await store.close()
+  })
+
+  await app.register(bearer)
+  await app.register(healthRoutes)
+  await app.register(wellKnownRoutes)
+  await app.register(smsCodeRoute)
+  await app.register(loginRoute)
+  await app.register(refreshRoute)
+  await app.register(logoutRoute)
+  await app.register(passwordRoute)
+  return app
+}

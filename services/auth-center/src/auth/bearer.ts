@@ -1,0 +1,53 @@
+import fp from 'fastify-plugin'
+import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
+import { createVerifier } from '@authcenter/verifier'
+import verifierPlugin from '@authcenter/verifier/fastify'
+import { SessionRevokedError } from '../errors.js'
+import type { Session } from '../store/store.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** onRequest hook: a valid access token of a session that is still live. */
+    requireSession: () => onRequestAsyncHookHandler
+  }
+  interface FastifyRequest {
+    session: Session | null
+  }
+}
+
+/**
+ * The auth center checks its own access tokens with the same verifier every other
+ * service uses, fed from its key ring instead of over HTTP, and then also asks the
+ * store whether the session is still live (it has the store at hand; other services
+ * learn of revocations through the denylist feed).
+ */
+export default fp(async (app) => {
+  const { config, keys } = app.deps
+  const jwksUri = `${config.issuer}/.well-known/jwks.json`
+  const verifier = createVerifier({
+    issuer: config.issuer,
+    audience: config.audience,
+    jwksUri,
+    fetch: async () => new Response(JSON.stringify(keys.jwks()), { headers: { 'content-type': 'application/json' } }),
+    // The key ring is in this process: refetching on an unknown kid costs nothing.
+    cooldownDuration: 0
+  })
+  app.addHook('onClose', async () => { verifier.close() })
+  await app.register(verifierPlugin, { verifier })
+  app.decorateRequest('session', null)
+
+  app.decorate('requireSession', () => {
+    // The verifier's hook answers refusals itself (401 with WWW-Authenticate) and returns the reply.
+    const authenticate = app.authenticate() as unknown as (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>
+    return async function requireSession (request: FastifyRequest, reply: FastifyReply) {
+      await authenticate.call(app, request, reply)
+      if (reply.sent) return
+      const sid = request.auth?.sid
+      const session = sid === undefined ? null : await app.deps.store.getSession(sid)
+      if (session === null || session.revokedAt !== undefined || session.userId !== request.auth?.sub) {
+        throw new SessionRevokedError()
+      }
+      request.session = session
+    }
+  })
+}, { name: 'authcenter-bearer', fastify: '5.x' })

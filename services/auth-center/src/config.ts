@@ -1,0 +1,145 @@
+import { Type, type Static } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+import { parseDuration } from './duration.js'
+
+/**
+ * Environment variables, validated once at start and frozen. A bad value stops the
+ * process with one line naming the variable (ConfigError.message).
+ */
+const EnvSchema = Type.Object({
+  HOST: Type.String({ default: '127.0.0.1', minLength: 1 }),
+  PORT: Type.String({ default: '4000', pattern: '^\\d{1,5}$' }),
+  NODE_ENV: Type.Optional(Type.String()),
+  LOG_LEVEL: Type.Union([
+    Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'),
+    Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')
+  ], { default: 'info' }),
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^(rediss?|redis\\+sentinel)://' })),
+  AUTH_ISSUER: Type.String({ default: 'http://localhost:4000', pattern: '^https?://[^\\s?#]+$' }),
+  AUTH_AUDIENCE: Type.String({ default: 'authcenter', minLength: 1 }),
+  AUTH_DATA_DIR: Type.String({ default: './.data', minLength: 1 }),
+  AUTH_SIGNING_ALG: Type.Union([
+    Type.Literal('EdDSA'), Type.Literal('ES256'), Type.Literal('RS256'), Type.Literal('HS256')
+  ], { default: 'EdDSA' }),
+  ACCESS_TOKEN_TTL: Type.String({ default: '2m' }),
+  REFRESH_TOKEN_TTL: Type.String({ default: '15d' }),
+  REFRESH_GRACE: Type.String({ default: '10s' }),
+  SMS_SENDER: Type.Union([Type.Literal('console'), Type.Literal('webhook')], { default: 'console' }),
+  SMS_WEBHOOK_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  SMS_TEST_OTP: Type.Optional(Type.String()),
+  SMS_RESEND_COOLDOWN: Type.String({ default: '60s' }),
+  SMS_DAILY_LIMIT_MOBILE: Type.String({ default: '10', pattern: '^\\d+$' }),
+  SMS_DAILY_LIMIT_IP: Type.String({ default: '50', pattern: '^\\d+$' }),
+  AUTH_ADMIN_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
+  TRUST_PROXY: Type.Optional(Type.String())
+})
+
+export type Env = Static<typeof EnvSchema>
+
+export interface Config {
+  host: string
+  port: number
+  production: boolean
+  logLevel: Env['LOG_LEVEL']
+  redisUrl?: string
+  issuer: string
+  audience: string
+  dataDir: string
+  signingAlg: Env['AUTH_SIGNING_ALG']
+  accessTtlMs: number
+  refreshTtlMs: number
+  refreshGraceMs: number
+  sms: {
+    sender: 'console' | 'webhook'
+    webhookUrl?: string
+    /** E.164 number -> fixed code (never sent, reusable). */
+    testOtp: ReadonlyMap<string, string>
+    resendCooldownMs: number
+    dailyLimitMobile: number
+    dailyLimitIp: number
+  }
+  adminToken?: string
+  trustProxy: boolean | string
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+export type EnvInput = Record<string, string | undefined>
+
+export function loadConfig (input: EnvInput = process.env): Readonly<Config> {
+  // Keep only our variables: the process environment holds much else.
+  const raw: Record<string, string> = {}
+  for (const key of Object.keys(EnvSchema.properties)) {
+    const v = input[key]
+    if (v !== undefined && v !== '') raw[key] = v
+  }
+  const env = Value.Default(EnvSchema, raw) as Env
+  const first = Value.Errors(EnvSchema, env).First()
+  if (first !== undefined) {
+    const name = first.path.replace(/^\//, '') || 'environment'
+    throw new ConfigError(`${name}: ${first.message} (got ${JSON.stringify(raw[name] ?? '')})`)
+  }
+
+  const port = Number(env.PORT)
+  if (port > 65535) throw new ConfigError(`PORT: must be 0-65535 (got ${env.PORT})`)
+  const production = env.NODE_ENV === 'production'
+
+  if (env.SMS_SENDER === 'webhook' && env.SMS_WEBHOOK_URL === undefined) {
+    throw new ConfigError('SMS_WEBHOOK_URL: required when SMS_SENDER=webhook')
+  }
+  if (env.SMS_TEST_OTP !== undefined && production) {
+    throw new ConfigError('SMS_TEST_OTP: refused when NODE_ENV=production (fixed codes are for tests and review accounts)')
+  }
+
+  return Object.freeze({
+    host: env.HOST,
+    port,
+    production,
+    logLevel: env.LOG_LEVEL,
+    redisUrl: env.REDIS_URL,
+    issuer: env.AUTH_ISSUER.replace(/\/+$/, ''),
+    audience: env.AUTH_AUDIENCE,
+    dataDir: env.AUTH_DATA_DIR,
+    signingAlg: env.AUTH_SIGNING_ALG,
+    accessTtlMs: duration('ACCESS_TOKEN_TTL', env.ACCESS_TOKEN_TTL),
+    refreshTtlMs: duration('REFRESH_TOKEN_TTL', env.REFRESH_TOKEN_TTL),
+    refreshGraceMs: duration('REFRESH_GRACE', env.REFRESH_GRACE),
+    sms: Object.freeze({
+      sender: env.SMS_SENDER,
+      webhookUrl: env.SMS_WEBHOOK_URL,
+      testOtp: parseTestOtp(env.SMS_TEST_OTP),
+      resendCooldownMs: duration('SMS_RESEND_COOLDOWN', env.SMS_RESEND_COOLDOWN),
+      dailyLimitMobile: Number(env.SMS_DAILY_LIMIT_MOBILE),
+      dailyLimitIp: Number(env.SMS_DAILY_LIMIT_IP)
+    }),
+    adminToken: env.AUTH_ADMIN_TOKEN,
+    trustProxy: parseTrustProxy(env.TRUST_PROXY)
+  })
+}
+
+function duration (name: string, value: string): number {
+  const ms = parseDuration(value)
+  if (ms === undefined) throw new ConfigError(`${name}: expected seconds or a duration like 2m, 15d (got ${JSON.stringify(value)})`)
+  return ms
+}
+
+function parseTestOtp (value: string | undefined): ReadonlyMap<string, string> {
+  const map = new Map<string, string>()
+  if (value === undefined) return map
+  for (const pair of value.split(',')) {
+    const [mobile, code] = pair.trim().split(':')
+    if (mobile === undefined || code === undefined || !/^\+[1-9]\d{6,14}$/.test(mobile) || !/^\d{6}$/.test(code)) {
+      throw new ConfigError(`SMS_TEST_OTP: expected "+8613800000000:123456,…" (E.164 number, six-digit code)`)
+    }
+    map.set(mobile, code)
+  }
+  return map
+}
+
+function parseTrustProxy (value: string | undefined): boolean | string {
+  if (value === undefined || value === 'false') return false
+  if (value === 'true') return true
+  return value
+}

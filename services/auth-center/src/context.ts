@@ -1,0 +1,21 @@
+import type { FastifyBaseLogger } from 'fastify'
+import type { Config } from './config.js'
+import type { KeyRing } from './keys/key-ring.js'
+import type { SmsSender } from './sms/sender.js'
+import type { Store } from './store/store.js'
+
+/** What domain code needs from the app: passed explicitly so it can be used outside routes. */
+export interface Deps {
+  config: Readonly<Config>
+  store: Store
+  keys: KeyRing
+  sms: SmsSender
+  log: FastifyBaseLogger
+  now: () => number
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    deps: Deps
+  }
+}

@@ -1,0 +1,29 @@
+import createError from '@fastify/error'
+
+/**
+ * Every coded error the auth center answers with, in one place. The README's error
+ * table is checked against this list by test/readme.test.ts.
+ * Body shape (Fastify's): {statusCode, code, error, message}.
+ */
+export const StoreUnavailableError = createError('STORE_UNAVAILABLE', 'The session store is unavailable, try again shortly', 503)
+export const RateLimitedError = createError<[string]>('RATE_LIMITED', 'Too many requests: %s', 429)
+export const InvalidCodeError = createError('INVALID_CODE', 'The code is wrong or has expired', 400)
+export const InvalidCredentialsError = createError('INVALID_CREDENTIALS', 'The mobile number or password is wrong', 401)
+export const InvalidMobileError = createError('INVALID_MOBILE', 'The mobile number is not valid', 400)
+export const RefreshTokenInvalidError = createError('REFRESH_TOKEN_INVALID', 'The refresh token is not valid', 401)
+export const RefreshTokenExpiredError = createError('REFRESH_TOKEN_EXPIRED', 'The refresh token has expired, log in again', 401)
+export const RefreshTokenReusedError = createError('REFRESH_TOKEN_REUSED', 'The refresh token was already used; the session is revoked', 401)
+export const SessionRevokedError = createError('SESSION_REVOKED', 'The session has been revoked, log in again', 401)
+export const PasswordRequiredError = createError('CURRENT_PASSWORD_REQUIRED', 'current_password (or, when no password is set yet, code) is required', 400)
+export const WeakPasswordError = createError<[string]>('WEAK_PASSWORD', 'The new password is too weak: %s', 400)
+export const SmsDeliveryError = createError('SMS_DELIVERY_FAILED', 'The code could not be delivered, try again', 502)
+
+export const LoginMethodError = createError('LOGIN_METHOD', 'Send exactly one of code or password', 400)
+export const BodyTooLargeError = createError('BODY_TOO_LARGE', 'The request body is too large', 400)
+
+/** Codes answered by the auth center's first-party JSON endpoints (besides the verifier's TOKEN_* codes). */
+export const errorCodes = [
+  'STORE_UNAVAILABLE', 'RATE_LIMITED', 'INVALID_CODE', 'INVALID_CREDENTIALS', 'INVALID_MOBILE',
+  'REFRESH_TOKEN_INVALID', 'REFRESH_TOKEN_EXPIRED', 'REFRESH_TOKEN_REUSED', 'SESSION_REVOKED',
+  'CURRENT_PASSWORD_REQUIRED', 'WEAK_PASSWORD', 'SMS_DELIVERY_FAILED', 'LOGIN_METHOD', 'FST_ERR_VALIDATION', 'BODY_TOO_LARGE'
+] as const

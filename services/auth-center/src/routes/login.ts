@@ -1,0 +1,54 @@
+import { randomUUID } from 'node:crypto'
+import { Type } from '@sinclair/typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { normalizeMobile } from '../auth/mobile.js'
+import { checkPasswordLogin } from '../auth/password-login.js'
+import { checkLoginCode } from '../auth/sms-codes.js'
+import { InvalidMobileError, LoginMethodError } from '../errors.js'
+import { Mobile, Password, SmsCode, TokenReply, UserReply, replies } from '../schemas.js'
+import { startSession } from '../sessions/start.js'
+import type { User } from '../store/store.js'
+import { withRetryAfter } from './retry-after.js'
+
+const Body = Type.Object({
+  mobile: Mobile,
+  code: Type.Optional(SmsCode),
+  password: Type.Optional(Password),
+  device: Type.Optional(Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false })),
+  client_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 }))
+}, { additionalProperties: false })
+
+const Reply = Type.Composite([Type.Object({ user: UserReply }), TokenReply])
+
+/** POST /auth/login: with an SMS code (creates the account on first use) or a password. */
+const loginRoute: FastifyPluginAsyncTypebox = async (app) => {
+  app.post('/auth/login', {
+    schema: { body: Body, response: replies({ 200: Reply }) }
+  }, async (request, reply) => {
+    const { code, password } = request.body
+    if ((code === undefined) === (password === undefined)) throw new LoginMethodError()
+    const mobile = normalizeMobile(request.body.mobile)
+    if (mobile === undefined) throw new InvalidMobileError()
+    const deps = app.deps
+
+    let user: User
+    if (code !== undefined) {
+      await checkLoginCode(deps, mobile, code)
+      const now = deps.now();
+      ({ user } = await deps.store.getOrCreateUserByMobile(mobile, { id: randomUUID(), mobile, createdAt: now }))
+    } else {
+      user = await withRetryAfter(reply, checkPasswordLogin(deps, mobile, password!, request.ip))
+    }
+
+    const tokens = await startSession(deps, user, {
+      clientId: request.body.client_id ?? 'default',
+      deviceName: request.body.device?.name,
+      ip: request.ip,
+      userAgent: request.headers['user-agent']
+    })
+    reply.header('cache-control', 'no-store')
+    return { user: { id: user.id, mobile: user.mobile }, ...tokens }
+  })
+}
+
+export default loginRoute

@@ -1,0 +1,80 @@
+import { Type, type Static } from '@sinclair/typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { replies } from '../schemas.js'
+
+const Jwks = Type.Object({
+  keys: Type.Array(Type.Object({
+    kty: Type.String(),
+    kid: Type.String(),
+    alg: Type.String(),
+    use: Type.String(),
+    crv: Type.Optional(Type.String()),
+    x: Type.Optional(Type.String()),
+    y: Type.Optional(Type.String()),
+    n: Type.Optional(Type.String()),
+    e: Type.Optional(Type.String())
+  }))
+})
+
+const Metadata = Type.Object({
+  issuer: Type.String(),
+  jwks_uri: Type.String(),
+  response_types_supported: Type.Array(Type.String()),
+  subject_types_supported: Type.Optional(Type.Array(Type.String())),
+  id_token_signing_alg_values_supported: Type.Optional(Type.Array(Type.String())),
+  authcenter_endpoints: Type.Object({
+    sms_code: Type.String(),
+    login: Type.String(),
+    refresh: Type.String(),
+    logout: Type.String(),
+    password: Type.String()
+  })
+})
+
+/**
+ * JWKS and discovery. The reply schema of the JWKS lists only public members, so a
+ * private key member can never be serialized even by mistake.
+ */
+const wellKnownRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { issuer } = app.deps.config
+
+  app.get('/.well-known/jwks.json', {
+    schema: { response: replies({ 200: Jwks }) }
+  }, async (_request, reply) => {
+    // Short enough that verifiers see a rotation soon; they refetch on an unknown kid anyway.
+    reply.header('cache-control', 'public, max-age=300, stale-while-revalidate=60')
+    return app.deps.keys.jwks() as Static<typeof Jwks>
+  })
+
+  function metadata (): Static<typeof Metadata> {
+    return {
+      issuer,
+      jwks_uri: `${issuer}/.well-known/jwks.json`,
+      // Only what exists: the OAuth2 endpoints (authorize, token, …) arrive with the OAuth2 issue.
+      response_types_supported: [],
+      authcenter_endpoints: {
+        sms_code: `${issuer}/auth/sms-code`,
+        login: `${issuer}/auth/login`,
+        refresh: `${issuer}/auth/refresh`,
+        logout: `${issuer}/auth/logout`,
+        password: `${issuer}/auth/password`
+      }
+    }
+  }
+
+  app.get('/.well-known/oauth-authorization-server', {
+    schema: { response: replies({ 200: Metadata }) }
+  }, async (_request, reply) => {
+    reply.header('cache-control', 'public, max-age=300')
+    return metadata()
+  })
+
+  app.get('/.well-known/openid-configuration', {
+    schema: { response: replies({ 200: Metadata }) }
+  }, async (_request, reply) => {
+    reply.header('cache-control', 'public, max-age=300')
+    return { ...metadata(), subject_types_supported: ['public'], id_token_signing_alg_values_supported: [app.deps.keys.alg] }
+  })
+}
+
+export default wellKnownRoutes

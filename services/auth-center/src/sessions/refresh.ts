@@ -1,0 +1,44 @@
+import type { Deps } from '../context.js'
+import { RefreshTokenExpiredError, RefreshTokenInvalidError, RefreshTokenReusedError, SessionRevokedError } from '../errors.js'
+import { issueTokens, type TokenResponse } from '../tokens/issue.js'
+import { parseRefreshToken, refreshTokenMatches } from '../tokens/refresh-token.js'
+import { sessionRevokedByStore } from './revoke.js'
+
+/**
+ * Refresh-token rotation, read as a story: parse → find the session → check the MAC
+ * → one atomic store step decides (rotate, grace, reuse, expired, revoked) → issue.
+ */
+export async function refreshSession (deps: Deps, refreshToken: string): Promise<TokenResponse> {
+  const parsed = parseRefreshToken(refreshToken)
+  if (parsed === undefined) throw new RefreshTokenInvalidError()
+
+  const found = await deps.store.getSession(parsed.sessionId)
+  if (found === null || !refreshTokenMatches(deps.keys.refreshMacKey, parsed, found.refreshNonce)) {
+    throw new RefreshTokenInvalidError()
+  }
+
+  const now = deps.now()
+  const { status, session } = await deps.store.rotateRefresh({
+    sessionId: parsed.sessionId,
+    presentedGen: parsed.gen,
+    now,
+    graceMs: deps.config.refreshGraceMs,
+    newExpiresAt: now + deps.config.refreshTtlMs
+  })
+  switch (status) {
+    case 'rotated':
+    case 'grace':
+      // Grace: the previous token, just after a rotation (two tabs, a lost response):
+      // the same successor again, with a fresh access token.
+      return issueTokens(deps, session!, now)
+    case 'reused':
+      sessionRevokedByStore(deps, parsed.sessionId, 'refresh_token_reused')
+      throw new RefreshTokenReusedError()
+    case 'expired':
+      throw new RefreshTokenExpiredError()
+    case 'revoked':
+      throw new SessionRevokedError()
+    case 'missing':
+      throw new RefreshTokenInvalidError()
+  }
+}

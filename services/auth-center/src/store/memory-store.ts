@@ -1,0 +1,250 @@
+import type {
+  RateResult, RotateInput, RotateResult, Session, SmsCheckResult, SmsIssueResult, Store, User
+} from './store.js'
+import {
+  REUSED_REASON, assertCandidate, assertSmsOptions, assertWindow, byCreatedAt, decideRotation, isLive, sessionRetentionMs
+} from './rules.js'
+
+export interface MemoryStoreOptions {
+  /** How often expired codes, counters and sessions are dropped (default 60 s). */
+  sweepIntervalMs?: number
+}
+
+interface SmsCode { codeHash: string, left: number, deadline: number }
+interface Counter { count: number, resetAt: number }
+interface StoredSession { session: Session, deadline: number }
+
+/**
+ * The embedded driver: everything in this process, lost on restart (the app warns).
+ * Every method decides and changes state without an `await` in between, so each is
+ * atomic for free. TTLs run on the real clock (`Date.now()`), like Redis's do;
+ * decisions about tokens use the caller's `now`, like the Redis driver's scripts.
+ * Entries past their TTL are ignored on read and dropped by a periodic sweep.
+ *
+ * @example
+ * const store = createMemoryStore()
+ * const { user } = await store.getOrCreateUserByMobile(mobile, candidate)
+ */
+export function createMemoryStore (opts: MemoryStoreOptions = {}): Store {
+  const sweepIntervalMs = opts.sweepIntervalMs ?? 60_000
+  if (!Number.isFinite(sweepIntervalMs) || sweepIntervalMs <= 0) {
+    throw new TypeError('createMemoryStore: sweepIntervalMs must be a positive number')
+  }
+
+  const users = new Map<string, User>()
+  const userIdByMobile = new Map<string, string>()
+  const smsCodes = new Map<string, SmsCode>()
+  const cooldowns = new Map<string, number>()
+  const counters = new Map<string, Counter>()
+  const sessions = new Map<string, StoredSession>()
+  const sessionIdsByUser = new Map<string, Set<string>>()
+
+  function liveCode (mobile: string): SmsCode | undefined {
+    const code = smsCodes.get(mobile)
+    if (code !== undefined && code.deadline <= Date.now()) {
+      smsCodes.delete(mobile)
+      return undefined
+    }
+    return code
+  }
+
+  function liveCounter (key: string): Counter | undefined {
+    const c = counters.get(key)
+    if (c !== undefined && c.resetAt <= Date.now()) {
+      counters.delete(key)
+      return undefined
+    }
+    return c
+  }
+
+  /** The stored session (the live object, never hand it out), or undefined once past retention. */
+  function stored (id: string): Session | undefined {
+    const entry = sessions.get(id)
+    if (entry === undefined) return undefined
+    if (entry.deadline <= Date.now()) {
+      dropSession(id, entry.session.userId)
+      return undefined
+    }
+    return entry.session
+  }
+
+  function dropSession (id: string, userId: string): void {
+    sessions.delete(id)
+    const ids = sessionIdsByUser.get(userId)
+    ids?.delete(id)
+    if (ids?.size === 0) sessionIdsByUser.delete(userId)
+  }
+
+  function revokeStored (s: Session, reason: string, now: number): void {
+    s.revokedAt = now
+    s.revokedReason = reason
+  }
+
+  /** The user's sessions that still exist (revoked and expired included), oldest first. */
+  function userSessions (userId: string): Session[] {
+    const out: Session[] = []
+    for (const id of sessionIdsByUser.get(userId) ?? []) {
+      const s = stored(id)
+      if (s !== undefined) out.push(s)
+    }
+    return out.sort(byCreatedAt)
+  }
+
+  function sweep (): void {
+    const now = Date.now()
+    for (const [k, v] of smsCodes) if (v.deadline <= now) smsCodes.delete(k)
+    for (const [k, v] of cooldowns) if (v <= now) cooldowns.delete(k)
+    for (const [k, v] of counters) if (v.resetAt <= now) counters.delete(k)
+    for (const [k, v] of sessions) if (v.deadline <= now) dropSession(k, v.session.userId)
+  }
+
+  // unref: a store must never be what keeps the process (or a test run) alive.
+  const sweeper = setInterval(sweep, sweepIntervalMs)
+  sweeper.unref()
+
+  return {
+    driver: 'memory',
+
+    async getUser (id) {
+      const u = users.get(id)
+      return u === undefined ? null : { ...u }
+    },
+
+    async getUserByMobile (mobile) {
+      const id = userIdByMobile.get(mobile)
+      const u = id === undefined ? undefined : users.get(id)
+      return u === undefined ? null : { ...u }
+    },
+
+    async getOrCreateUserByMobile (mobile, candidate) {
+      assertCandidate(mobile, candidate)
+      const id = userIdByMobile.get(mobile)
+      const existing = id === undefined ? undefined : users.get(id)
+      if (existing !== undefined) return { user: { ...existing }, created: false }
+      const user = withoutUndefined({ ...candidate })
+      users.set(user.id, user)
+      userIdByMobile.set(mobile, user.id)
+      return { user: { ...user }, created: true }
+    },
+
+    async setPassword (userId, passwordHash, now) {
+      const u = users.get(userId)
+      if (u === undefined) return
+      u.passwordHash = passwordHash
+      u.passwordChangedAt = now
+    },
+
+    async issueSmsCode (mobile, codeHash, opts): Promise<SmsIssueResult> {
+      assertSmsOptions(opts)
+      const { ttlMs, cooldownMs, maxAttempts } = opts
+      const now = Date.now()
+      const cooldownUntil = cooldowns.get(mobile)
+      if (cooldownUntil !== undefined && cooldownUntil > now) {
+        return { ok: false, retryAfterMs: cooldownUntil - now }
+      }
+      if (cooldownMs > 0) cooldowns.set(mobile, now + cooldownMs)
+      else cooldowns.delete(mobile)
+      smsCodes.set(mobile, { codeHash, left: maxAttempts, deadline: now + ttlMs })
+      return { ok: true, retryAfterMs: 0 }
+    },
+
+    async checkSmsCode (mobile, codeHash): Promise<SmsCheckResult> {
+      const code = liveCode(mobile)
+      if (code === undefined) return 'missing'
+      if (code.codeHash === codeHash) {
+        smsCodes.delete(mobile)
+        return 'ok'
+      }
+      code.left -= 1
+      if (code.left > 0) return 'wrong'
+      smsCodes.delete(mobile)
+      return 'dead'
+    },
+
+    async hit (key, limit, windowMs): Promise<RateResult> {
+      assertWindow(windowMs)
+      const now = Date.now()
+      let c = liveCounter(key)
+      if (c === undefined) {
+        c = { count: 0, resetAt: now + windowMs }
+        counters.set(key, c)
+      }
+      c.count += 1
+      return { allowed: c.count <= limit, count: c.count, retryAfterMs: c.resetAt - now }
+    },
+
+    async resetHits (key) {
+      counters.delete(key)
+    },
+
+    async createSession (session) {
+      const copy = withoutUndefined({ ...session })
+      const previous = sessions.get(copy.id)
+      if (previous !== undefined) dropSession(copy.id, previous.session.userId)
+      sessions.set(copy.id, { session: copy, deadline: Date.now() + sessionRetentionMs(copy.expiresAt, copy.createdAt) })
+      let ids = sessionIdsByUser.get(copy.userId)
+      if (ids === undefined) {
+        ids = new Set()
+        sessionIdsByUser.set(copy.userId, ids)
+      }
+      ids.add(copy.id)
+    },
+
+    async getSession (id) {
+      const s = stored(id)
+      return s === undefined ? null : { ...s }
+    },
+
+    async rotateRefresh ({ sessionId, presentedGen, now, graceMs, newExpiresAt }: RotateInput): Promise<RotateResult> {
+      const entry = sessions.get(sessionId)
+      const s = stored(sessionId)
+      if (entry === undefined || s === undefined) return { status: 'missing' }
+      const status = decideRotation(s, presentedGen, now, graceMs)
+      if (status === 'rotated') {
+        s.refreshGen += 1
+        s.rotatedAt = now
+        s.lastUsedAt = now
+        s.expiresAt = newExpiresAt
+        entry.deadline = Date.now() + sessionRetentionMs(newExpiresAt, now)
+      } else if (status === 'reused') {
+        revokeStored(s, REUSED_REASON, now)
+      }
+      return { status, session: { ...s } }
+    },
+
+    async revokeSession (id, reason, now) {
+      const s = stored(id)
+      if (s === undefined) return null
+      if (s.revokedAt === undefined) revokeStored(s, reason, now)
+      return { ...s }
+    },
+
+    async revokeUserSessions (userId, reason, now, exceptSessionId) {
+      const revoked: string[] = []
+      for (const s of userSessions(userId)) {
+        if (s.id === exceptSessionId || !isLive(s, now)) continue
+        revokeStored(s, reason, now)
+        revoked.push(s.id)
+      }
+      return revoked
+    },
+
+    async listUserSessions (userId, now) {
+      return userSessions(userId).filter((s) => isLive(s, now)).map((s) => ({ ...s }))
+    },
+
+    async ping () {},
+
+    async close () {
+      clearInterval(sweeper)
+    }
+  }
+}
+
+/** Optional fields stay absent (not present-but-undefined), like a Redis hash round-trip. */
+function withoutUndefined<T extends object> (o: T): T {
+  for (const k of Object.keys(o) as Array<keyof T>) {
+    if (o[k] === undefined) Reflect.deleteProperty(o, k)
+  }
+  return o
+}

@@ -1,0 +1,42 @@
+import { randomBytes } from 'node:crypto'
+import type { KeyRing } from '../keys/key-ring.js'
+
+export interface AccessTokenInput {
+  issuer: string
+  audience: string | string[]
+  subject: string
+  clientId: string
+  sessionId?: string
+  scope?: string
+  ttlMs: number
+  now: number
+  /** Confirmation claim for sender-constrained tokens (RFC 9449 `jkt`, or a cookie hash). */
+  cnf?: Record<string, string>
+}
+
+export interface IssuedAccessToken {
+  token: string
+  jti: string
+  expiresIn: number
+  exp: number
+}
+
+/** An RFC 9068 access token (`typ: at+jwt`), plus `sid`. */
+export function issueAccessToken (keys: KeyRing, input: AccessTokenInput): IssuedAccessToken {
+  const iat = Math.floor(input.now / 1000)
+  const expiresIn = Math.max(1, Math.round(input.ttlMs / 1000))
+  const jti = randomBytes(16).toString('base64url')
+  const payload: Record<string, unknown> = {
+    iss: input.issuer,
+    sub: input.subject,
+    aud: input.audience,
+    exp: iat + expiresIn,
+    iat,
+    jti,
+    client_id: input.clientId
+  }
+  if (input.sessionId !== undefined) payload.sid = input.sessionId
+  if (input.scope !== undefined && input.scope !== '') payload.scope = input.scope
+  if (input.cnf !== undefined) payload.cnf = input.cnf
+  return { token: keys.signJws({ typ: 'at+jwt' }, payload), jti, expiresIn, exp: iat + expiresIn }
+}

@@ -1,0 +1,234 @@
+import { once } from 'node:events'
+import { createServer, connect, type AddressInfo, type Socket } from 'node:net'
+import { randomUUID } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
+import t, { type Test } from 'tap'
+import { Redis } from 'ioredis'
+import { startRedis } from '@authcenter/testkit'
+import { createRedisStore, redisClientOptions, type Session, type Store } from '../../src/store/index.js'
+import { storeContract } from './store.contract.js'
+
+const server = await startRedis()
+t.teardown(() => server.close())
+
+/** A client as the app makes it (through @fastify/redis), connected and ready. */
+async function newClient (t: Test, url: string): Promise<Redis> {
+  const client = new Redis(url, redisClientOptions)
+  // Without a listener ioredis prints every reconnect failure; the tests expect them.
+  client.on('error', () => {})
+  t.teardown(() => { client.disconnect() })
+  if (client.status !== 'ready') await once(client, 'ready')
+  return client
+}
+
+await storeContract(t, 'redis', async () => {
+  const client = new Redis(server.url, redisClientOptions)
+  client.on('error', () => {})
+  await once(client, 'ready')
+  // A fresh prefix per store: subtests share one server but never each other's keys.
+  const store = createRedisStore(client, { prefix: `t:${randomUUID()}:` })
+  return { store, teardown: async () => { await store.close(); await client.quit() } }
+})
+
+function newSession (userId: string, now: number, over: Partial<Session> = {}): Session {
+  return {
+    id: randomUUID(), userId, clientId: 'app', createdAt: now, lastUsedAt: now,
+    expiresAt: now + 60_000, refreshGen: 1, rotatedAt: 0, refreshNonce: 'n', ...over
+  }
+}
+
+const DAY = 24 * 3600_000
+
+t.test('redis layout', async (t) => {
+  t.test('sessions live in Redis until expiresAt plus one day; rotation extends that', async (t) => {
+    const client = await newClient(t, server.url)
+    const store = createRedisStore(client, { prefix: 'layout1:' })
+    const now = Date.now()
+    const s = newSession('u1', now)
+    await store.createSession(s)
+    const ttl = await client.pttl(`layout1:s:{${s.id}}`)
+    t.ok(ttl > DAY + 55_000 && ttl <= DAY + 60_000, `ttl ${ttl}`)
+
+    await store.rotateRefresh({ sessionId: s.id, presentedGen: 1, now, graceMs: 1000, newExpiresAt: now + 3_600_000 })
+    const extended = await client.pttl(`layout1:s:{${s.id}}`)
+    t.ok(extended > DAY + 3_590_000, `ttl after rotation ${extended}`)
+    t.equal(await client.zscore('layout1:u:{u1}:sessions', s.id), String(now), 'indexed by createdAt')
+  })
+
+  t.test('absent optional fields are not written to the hash', async (t) => {
+    const client = await newClient(t, server.url)
+    const store = createRedisStore(client, { prefix: 'layout2:' })
+    const s = newSession('u1', Date.now())
+    await store.createSession(s)
+    const fields = Object.keys(await client.hgetall(`layout2:s:{${s.id}}`)).sort()
+    t.strictSame(fields, Object.keys(s).sort())
+  })
+
+  t.test('index members whose session is gone or revoked are pruned on read', async (t) => {
+    const client = await newClient(t, server.url)
+    const store = createRedisStore(client, { prefix: 'layout3:' })
+    const now = Date.now()
+    const live = newSession('u1', now)
+    const gone = newSession('u1', now + 1)
+    const revoked = newSession('u1', now + 2)
+    for (const s of [live, gone, revoked]) await store.createSession(s)
+    await client.del(`layout3:s:{${gone.id}}`)
+    await store.revokeSession(revoked.id, 'logout', now)
+
+    t.strictSame((await store.listUserSessions('u1', now)).map((s) => s.id), [live.id])
+    await pollUntil(async () => (await client.zcard('layout3:u:{u1}:sessions')) === 1)
+    t.strictSame(await client.zrange('layout3:u:{u1}:sessions', 0, '-1'), [live.id])
+  })
+
+  t.test('scripts are loaded again after the server forgets them (NOSCRIPT)', async (t) => {
+    const client = await newClient(t, server.url)
+    const store = createRedisStore(client, { prefix: 'layout4:' })
+    t.equal((await store.hit('k', 5, 10_000)).count, 1)
+    await client.script('FLUSH')
+    t.equal((await store.hit('k', 5, 10_000)).count, 2)
+  })
+
+  t.test('close() leaves the lent client open', async (t) => {
+    const client = await newClient(t, server.url)
+    const store = createRedisStore(client)
+    await store.close()
+    t.equal(await client.ping(), 'PONG')
+  })
+
+  t.test('a prefix that is not a string is a TypeError', async (t) => {
+    const client = await newClient(t, server.url)
+    t.throws(() => createRedisStore(client, { prefix: 42 as unknown as string }), TypeError)
+  })
+})
+
+t.test('redis faults', async (t) => {
+  t.test('with redis down every method fails fast with STORE_UNAVAILABLE, and works again once it is back', async (t) => {
+    const own = await startRedis()
+    t.teardown(() => own.close())
+    const client = await newClient(t, own.url)
+    const store = createRedisStore(client)
+    const now = Date.now()
+    const s = newSession('u1', now)
+    await store.createSession(s)
+
+    await own.stop()
+    for (const [name, call] of everyMethod(s, now)) {
+      await expectUnavailable(t, name, call(store))
+    }
+
+    await own.start()
+    await pollUntil(async () => await store.ping().then(() => true, () => false))
+    await store.createSession(s)
+    t.equal((await store.getSession(s.id))?.id, s.id, 'works again without a new client or store')
+    t.equal((await store.rotateRefresh({ sessionId: s.id, presentedGen: 1, now, graceMs: 0, newExpiresAt: now + 60_000 })).status, 'rotated',
+      'scripts work on the restarted (empty) server')
+  })
+
+  t.test('a server that stops answering fails calls within the command timeout, and works again once it answers', async (t) => {
+    const proxy = await startFreezableProxy(server.port)
+    t.teardown(() => proxy.close())
+    const client = await newClient(t, `redis://127.0.0.1:${proxy.port}`)
+    const store = createRedisStore(client)
+    await store.ping()
+
+    proxy.freeze()
+    await expectUnavailable(t, 'getSession', store.getSession('x'))
+    await expectUnavailable(t, 'rotateRefresh', store.rotateRefresh({ sessionId: 'x', presentedGen: 1, now: Date.now(), graceMs: 0, newExpiresAt: Date.now() }))
+
+    proxy.thaw()
+    await pollUntil(async () => await store.ping().then(() => true, () => false))
+    const s = newSession('u-hung', Date.now())
+    await store.createSession(s)
+    t.equal((await store.getSession(s.id))?.id, s.id, 'replies line up again after the hang')
+
+    // Hung for longer than socketTimeout: the client drops the silent connection and
+    // keeps reconnecting; meanwhile calls still fail in time, and it recovers after.
+    proxy.freeze()
+    await expectUnavailable(t, 'getSession (long hang)', store.getSession(s.id))
+    await sleep(2_500)
+    await expectUnavailable(t, 'getSession (after the socket timeout)', store.getSession(s.id))
+    proxy.thaw()
+    await pollUntil(async () => await store.ping().then(() => true, () => false))
+    t.equal((await store.getSession(s.id))?.id, s.id, 'works again after a reconnect')
+  })
+})
+
+async function expectUnavailable (t: Test, name: string, call: Promise<unknown>): Promise<void> {
+  const started = Date.now()
+  const err = await call.then(() => null, (e: unknown) => e)
+  const elapsed = Date.now() - started
+  t.match(err, { code: 'STORE_UNAVAILABLE', statusCode: 503 }, `${name} rejects with STORE_UNAVAILABLE`)
+  t.ok(err instanceof Error && err.cause !== undefined, `${name} keeps the backend error as cause`)
+  t.ok(elapsed < 2500, `${name} failed in ${elapsed} ms`)
+}
+
+function everyMethod (s: Session, now: number): Array<[string, (store: Store) => Promise<unknown>]> {
+  const mobile = '+8613800138000'
+  return [
+    ['getUser', async (st) => await st.getUser('u1')],
+    ['getUserByMobile', async (st) => await st.getUserByMobile(mobile)],
+    ['getOrCreateUserByMobile', async (st) => await st.getOrCreateUserByMobile(mobile, { id: 'u1', mobile, createdAt: now })],
+    ['setPassword', async (st) => { await st.setPassword('u1', 'h', now) }],
+    ['issueSmsCode', async (st) => await st.issueSmsCode(mobile, 'h', { ttlMs: 1000, cooldownMs: 1000, maxAttempts: 5 })],
+    ['checkSmsCode', async (st) => await st.checkSmsCode(mobile, 'h')],
+    ['hit', async (st) => await st.hit('k', 1, 1000)],
+    ['resetHits', async (st) => { await st.resetHits('k') }],
+    ['createSession', async (st) => { await st.createSession(s) }],
+    ['getSession', async (st) => await st.getSession(s.id)],
+    ['rotateRefresh', async (st) => await st.rotateRefresh({ sessionId: s.id, presentedGen: 1, now, graceMs: 0, newExpiresAt: now })],
+    ['revokeSession', async (st) => await st.revokeSession(s.id, 'x', now)],
+    ['revokeUserSessions', async (st) => await st.revokeUserSessions('u1', 'x', now)],
+    ['listUserSessions', async (st) => await st.listUserSessions('u1', now)],
+    ['ping', async (st) => { await st.ping() }]
+  ]
+}
+
+async function pollUntil (check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`)
+    await sleep(50)
+  }
+}
+
+/**
+ * A TCP proxy to redis that can hang like a stopped server: while frozen it holds
+ * the bytes in both directions (nothing is lost, as with TCP) and passes them on
+ * when thawed.
+ */
+async function startFreezableProxy (targetPort: number): Promise<{ port: number, freeze (): void, thaw (): void, close (): Promise<void> }> {
+  let frozen = false
+  const sockets = new Set<Socket>()
+  const flushers = new Set<() => void>()
+  const proxy = createServer((down) => {
+    const up = connect(targetPort, '127.0.0.1')
+    const held: Array<[Socket, Buffer]> = []
+    const forward = (to: Socket) => (b: Buffer) => { if (frozen) held.push([to, b]); else to.write(b) }
+    const flush = (): void => { for (const [to, b] of held.splice(0)) to.write(b) }
+    flushers.add(flush)
+    for (const sock of [down, up]) {
+      sockets.add(sock)
+      sock.on('error', () => {})
+      sock.on('close', () => { sockets.delete(sock); flushers.delete(flush) })
+    }
+    down.on('data', forward(up))
+    up.on('data', forward(down))
+    down.on('close', () => up.destroy())
+    up.on('close', () => down.destroy())
+  })
+  proxy.listen(0, '127.0.0.1')
+  await once(proxy, 'listening')
+  return {
+    port: (proxy.address() as AddressInfo).port,
+    freeze () { frozen = true },
+    thaw () {
+      frozen = false
+      for (const flush of flushers) flush()
+    },
+    async close () {
+      for (const sock of sockets) sock.destroy()
+      proxy.close()
+      await once(proxy, 'close')
+    }
+  }
+}

@@ -1,0 +1,432 @@
+import { randomUUID } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { Test } from 'tap'
+import type { Session, Store, User } from '../../src/store/index.js'
+
+export interface StoreFixture {
+  store: Store
+  teardown (): Promise<void>
+}
+
+/**
+ * The behaviour every Store driver must have, run once per driver. Each subtest gets
+ * a fresh store from `makeStore`. Timing-based cases use real sleeps with wide
+ * margins: the Redis driver's TTLs run on the server's clock, which no fake clock
+ * reaches. Decisions on tokens use the `now` the test passes.
+ */
+export async function storeContract (t: Test, name: string, makeStore: () => Promise<StoreFixture>): Promise<void> {
+  await t.test(`${name} store contract`, async (t) => {
+    async function fresh (t: Test): Promise<Store> {
+      const { store, teardown } = await makeStore()
+      t.teardown(teardown)
+      return store
+    }
+
+    t.test('users', async (t) => {
+      t.test('getOrCreateUserByMobile creates once, then finds the same user by id and by mobile', async (t) => {
+        const store = await fresh(t)
+        const mobile = newMobile()
+        const first = await store.getOrCreateUserByMobile(mobile, newUser(mobile))
+        t.equal(first.created, true)
+        t.notOk('passwordHash' in first.user, 'an absent optional field stays absent')
+        t.notOk('passwordChangedAt' in first.user)
+
+        const second = await store.getOrCreateUserByMobile(mobile, newUser(mobile))
+        t.equal(second.created, false)
+        t.strictSame(second.user, first.user, 'the second candidate is ignored')
+        t.strictSame(await store.getUser(first.user.id), first.user)
+        t.strictSame(await store.getUserByMobile(mobile), first.user)
+        t.equal(typeof first.user.createdAt, 'number')
+      })
+
+      t.test('unknown ids and mobiles give null', async (t) => {
+        const store = await fresh(t)
+        t.equal(await store.getUser(randomUUID()), null)
+        t.equal(await store.getUserByMobile(newMobile()), null)
+      })
+
+      t.test('50 concurrent first logins for one mobile make exactly one user', async (t) => {
+        const store = await fresh(t)
+        const mobile = newMobile()
+        const results = await Promise.all(Array.from({ length: 50 }, async () =>
+          await store.getOrCreateUserByMobile(mobile, newUser(mobile))))
+        t.equal(results.filter((r) => r.created).length, 1, 'exactly one created:true')
+        t.equal(new Set(results.map((r) => r.user.id)).size, 1, 'everyone got the same user')
+        t.equal((await store.getUserByMobile(mobile))?.id, results[0]?.user.id)
+      })
+
+      t.test('a candidate for another mobile is a TypeError', async (t) => {
+        const store = await fresh(t)
+        await t.rejects(store.getOrCreateUserByMobile(newMobile(), newUser(newMobile())), TypeError)
+      })
+
+      t.test('setPassword stores the hash and when it changed; an unknown user is left alone', async (t) => {
+        const store = await fresh(t)
+        const mobile = newMobile()
+        const { user } = await store.getOrCreateUserByMobile(mobile, newUser(mobile))
+        const now = Date.now()
+        await store.setPassword(user.id, '$scrypt$hash', now)
+        const after = await store.getUser(user.id)
+        t.equal(after?.passwordHash, '$scrypt$hash')
+        t.equal(after?.passwordChangedAt, now)
+        t.equal(after?.createdAt, user.createdAt)
+
+        const ghost = randomUUID()
+        await store.setPassword(ghost, '$scrypt$hash', now)
+        t.equal(await store.getUser(ghost), null, 'no half user is created')
+      })
+    })
+
+    t.test('SMS codes', async (t) => {
+      const opts = { ttlMs: 5_000, cooldownMs: 200, maxAttempts: 5 }
+
+      t.test('issueSmsCode refuses during the cooldown, says how long, and issues again after it', async (t) => {
+        const store = await fresh(t)
+        const mobile = newMobile()
+        t.strictSame(await store.issueSmsCode(mobile, 'h1', opts), { ok: true, retryAfterMs: 0 })
+        const refused = await store.issueSmsCode(mobile, 'h2', opts)
+        t.equal(refused.ok, false)
+        t.ok(refused.retryAfterMs > 0 && refused.retryAfterMs <= opts.cooldownMs, `retryAfterMs ${refused.retryAfterMs}`)
+        t.equal(await store.checkSmsCode(mobile, 'h1'), 'ok', 'a refused issue leaves the live code alone')
+
+        await sleep(opts.cooldownMs + 100)
+        t.equal((await store.issueSmsCode(mobile, 'h3', opts)).ok, true)
+        t.equal(await store.checkSmsCode(mobile, 'h3'), 'ok')
+      })
+
+      t.test('the right code is consumed exactly once', async (t) => {
+        const store = await fresh(t)
+        const mobile = newMobile()
+        await store.issueSmsCode(mobile, 'right', opts)
+        t.equal(await store.checkSmsCode(mobile, 'right'), 'ok')
+        t.equal(await store.checkSmsCode(mobile, 'right'), 'missing')
+      })
+
+      t.test('a wrong try uses one attempt and the right code still works', async (t) => {
+        const store = await fresh(t)
+        const mobile = newMobile()
+        await store.issueSmsCode(mobile, 'right', opts)
+        t.equal(await store.checkSmsCode(mobile, 'wrong'), 'wrong')
+        t.equal(await store.checkSmsCode(mobile, 'right'), 'ok')
+      })
+
+      t.test('the last of maxAttempts wrong tries kills the code', async (t) => {
+        const store = await fresh(t)
+        const mobile = newMobile()
+        await store.issueSmsCode(mobile, 'right', opts)
+        for (let i = 1; i < opts.maxAttempts; i++) t.equal(await store.checkSmsCode(mobile, 'wrong'), 'wrong', `try ${i}`)
+        t.equal(await store.checkSmsCode(mobile, 'wrong'), 'dead')
+        t.equal(await store.checkSmsCode(mobile, 'right'), 'missing', 'the right code is gone too')
+      })
+
+      t.test('concurrent wrong tries cannot exceed maxAttempts', async (t) => {
+        const store = await fresh(t)
+        const mobile = newMobile()
+        await store.issueSmsCode(mobile, 'right', opts)
+        const results = await Promise.all(Array.from({ length: 20 }, async () => await store.checkSmsCode(mobile, 'wrong')))
+        t.equal(results.filter((r) => r === 'wrong').length, opts.maxAttempts - 1)
+        t.equal(results.filter((r) => r === 'dead').length, 1)
+        t.equal(results.filter((r) => r === 'missing').length, 20 - opts.maxAttempts)
+      })
+
+      t.test('concurrent checks of the right code: exactly one ok', async (t) => {
+        const store = await fresh(t)
+        const mobile = newMobile()
+        await store.issueSmsCode(mobile, 'right', opts)
+        const results = await Promise.all(Array.from({ length: 20 }, async () => await store.checkSmsCode(mobile, 'right')))
+        t.equal(results.filter((r) => r === 'ok').length, 1)
+        t.equal(results.filter((r) => r === 'missing').length, 19)
+      })
+
+      t.test('a code expires after ttlMs', async (t) => {
+        const store = await fresh(t)
+        const mobile = newMobile()
+        await store.issueSmsCode(mobile, 'right', { ...opts, ttlMs: 150 })
+        await sleep(300)
+        t.equal(await store.checkSmsCode(mobile, 'right'), 'missing')
+      })
+
+      t.test('a new code replaces the live one, with fresh attempts', async (t) => {
+        const store = await fresh(t)
+        const mobile = newMobile()
+        const noCooldown = { ...opts, cooldownMs: 0, maxAttempts: 2 }
+        await store.issueSmsCode(mobile, 'first', noCooldown)
+        t.equal(await store.checkSmsCode(mobile, 'wrong'), 'wrong')
+        t.equal((await store.issueSmsCode(mobile, 'second', noCooldown)).ok, true, 'no cooldown when cooldownMs is 0')
+        t.equal(await store.checkSmsCode(mobile, 'first'), 'wrong', 'the old code no longer matches')
+        t.equal(await store.checkSmsCode(mobile, 'second'), 'ok')
+      })
+
+      t.test('nonsense options are a TypeError, not a store error', async (t) => {
+        const store = await fresh(t)
+        await t.rejects(store.issueSmsCode(newMobile(), 'h', { ...opts, ttlMs: 0 }), TypeError)
+        await t.rejects(store.issueSmsCode(newMobile(), 'h', { ...opts, maxAttempts: 0 }), TypeError)
+        await t.rejects(store.issueSmsCode(newMobile(), 'h', { ...opts, cooldownMs: -1 }), TypeError)
+        await t.rejects(store.hit('k', 1, 0), TypeError)
+      })
+
+      t.test('an unknown number has no code', async (t) => {
+        const store = await fresh(t)
+        t.equal(await store.checkSmsCode(newMobile(), 'x'), 'missing')
+      })
+    })
+
+    t.test('counters', async (t) => {
+      t.test('hit counts within a fixed window and starts over after it', async (t) => {
+        const store = await fresh(t)
+        const key = `login:${randomUUID()}`
+        const results = []
+        for (let i = 0; i < 4; i++) results.push(await store.hit(key, 3, 200))
+        t.strictSame(results.map((r) => [r.allowed, r.count]), [[true, 1], [true, 2], [true, 3], [false, 4]])
+        for (const r of results) t.ok(r.retryAfterMs > 0 && r.retryAfterMs <= 200, `retryAfterMs ${r.retryAfterMs}`)
+
+        await sleep(300)
+        const next = await store.hit(key, 3, 200)
+        t.strictSame([next.allowed, next.count], [true, 1], 'a new window')
+      })
+
+      t.test('resetHits clears one counter and leaves others', async (t) => {
+        const store = await fresh(t)
+        const a = `a:${randomUUID()}`
+        const b = `b:${randomUUID()}`
+        await store.hit(a, 1, 10_000)
+        await store.hit(a, 1, 10_000)
+        await store.hit(b, 1, 10_000)
+        await store.resetHits(a)
+        t.equal((await store.hit(a, 1, 10_000)).count, 1)
+        t.equal((await store.hit(b, 1, 10_000)).count, 2)
+        await store.resetHits(`unknown:${randomUUID()}`)
+      })
+
+      t.test('50 concurrent hits are all counted', async (t) => {
+        const store = await fresh(t)
+        const key = `burst:${randomUUID()}`
+        const results = await Promise.all(Array.from({ length: 50 }, async () => await store.hit(key, 10, 10_000)))
+        t.strictSame(results.map((r) => r.count).sort((x, y) => x - y), Array.from({ length: 50 }, (_v, i) => i + 1))
+        t.equal(results.filter((r) => r.allowed).length, 10)
+      })
+    })
+
+    t.test('sessions', async (t) => {
+      t.test('createSession/getSession round-trip every field, numbers as numbers', async (t) => {
+        const store = await fresh(t)
+        const now = Date.now()
+        const full = newSession(randomUUID(), now, {
+          deviceName: 'Pixel 8', ip: '203.0.113.7', userAgent: 'okhttp/4', revokedAt: now + 1, revokedReason: 'test'
+        })
+        await store.createSession(full)
+        t.strictSame(await store.getSession(full.id), full)
+
+        const minimal = newSession(randomUUID(), now)
+        await store.createSession(minimal)
+        const got = await store.getSession(minimal.id)
+        t.strictSame(got, minimal)
+        t.strictSame(Object.keys(got ?? {}).sort(), Object.keys(minimal).sort(), 'absent optional fields stay absent')
+        t.equal(await store.getSession(randomUUID()), null)
+      })
+
+      t.test('listUserSessions: live ones only, oldest first, only this user\'s', async (t) => {
+        const store = await fresh(t)
+        const now = Date.now()
+        const userId = randomUUID()
+        const newer = newSession(userId, now - 1_000)
+        const older = newSession(userId, now - 5_000)
+        const revoked = newSession(userId, now - 3_000)
+        const expired = newSession(userId, now - 4_000, { expiresAt: now - 1 })
+        const other = newSession(randomUUID(), now - 2_000)
+        for (const s of [newer, older, revoked, expired, other]) await store.createSession(s)
+        await store.revokeSession(revoked.id, 'logout', now)
+
+        t.strictSame((await store.listUserSessions(userId, now)).map((s) => s.id), [older.id, newer.id])
+        t.strictSame(await store.listUserSessions(randomUUID(), now), [])
+        t.strictSame((await store.listUserSessions(userId, now)).map((s) => s.id), [older.id, newer.id], 'stable on a second read')
+        t.notOk(await store.getSession(expired.id) === null, 'an expired session is still readable until its retention ends')
+      })
+
+      t.test('revokeSession marks the session, keeps the first revocation, and is null when missing', async (t) => {
+        const store = await fresh(t)
+        const now = Date.now()
+        const s = newSession(randomUUID(), now)
+        await store.createSession(s)
+        const revoked = await store.revokeSession(s.id, 'logout', now + 10)
+        t.equal(revoked?.revokedAt, now + 10)
+        t.equal(revoked?.revokedReason, 'logout')
+        const again = await store.revokeSession(s.id, 'admin', now + 20)
+        t.strictSame(again, revoked, 'idempotent: the first revocation stands')
+        t.strictSame(await store.getSession(s.id), revoked)
+        t.equal(await store.revokeSession(randomUUID(), 'logout', now), null)
+      })
+
+      t.test('revokeUserSessions revokes every live session but the exception and returns their ids', async (t) => {
+        const store = await fresh(t)
+        const now = Date.now()
+        const userId = randomUUID()
+        const keep = newSession(userId, now - 4_000)
+        const a = newSession(userId, now - 3_000)
+        const b = newSession(userId, now - 2_000)
+        const alreadyRevoked = newSession(userId, now - 1_000)
+        const expired = newSession(userId, now - 5_000, { expiresAt: now - 1 })
+        const otherUsers = newSession(randomUUID(), now)
+        for (const s of [keep, a, b, alreadyRevoked, expired, otherUsers]) await store.createSession(s)
+        await store.revokeSession(alreadyRevoked.id, 'logout', now)
+
+        const ids = await store.revokeUserSessions(userId, 'password_changed', now + 1, keep.id)
+        t.strictSame([...ids].sort(), [a.id, b.id].sort())
+        t.equal((await store.getSession(a.id))?.revokedReason, 'password_changed')
+        t.equal((await store.getSession(a.id))?.revokedAt, now + 1)
+        t.equal((await store.getSession(alreadyRevoked.id))?.revokedReason, 'logout', 'an earlier revocation stands')
+        t.equal((await store.getSession(keep.id))?.revokedAt, undefined)
+        t.equal((await store.getSession(otherUsers.id))?.revokedAt, undefined, 'other users are untouched')
+        t.strictSame((await store.listUserSessions(userId, now + 1)).map((s) => s.id), [keep.id])
+
+        t.strictSame(await store.revokeUserSessions(userId, 'password_changed', now + 2, keep.id), [], 'nothing left but the exception')
+        t.strictSame(await store.revokeUserSessions(userId, 'logout_all', now + 3), [keep.id], 'without an exception, all of them')
+        t.strictSame(await store.listUserSessions(userId, now + 3), [])
+        t.strictSame(await store.revokeUserSessions(randomUUID(), 'logout_all', now), [])
+      })
+    })
+
+    t.test('refresh rotation', async (t) => {
+      const graceMs = 10_000
+      const lifetime = 30 * 24 * 3600_000
+
+      async function withSession (t: Test, now: number, over: Partial<Session> = {}): Promise<{ store: Store, s: Session }> {
+        const store = await fresh(t)
+        const s = newSession(randomUUID(), now, over)
+        await store.createSession(s)
+        return { store, s }
+      }
+
+      t.test('the current gen rotates: gen+1, rotatedAt, lastUsedAt and expiresAt move', async (t) => {
+        const now = Date.now()
+        const { store, s } = await withSession(t, now)
+        const r = await store.rotateRefresh({ sessionId: s.id, presentedGen: s.refreshGen, now: now + 5, graceMs, newExpiresAt: now + 5 + lifetime })
+        t.equal(r.status, 'rotated')
+        t.strictSame(r.session, { ...s, refreshGen: s.refreshGen + 1, rotatedAt: now + 5, lastUsedAt: now + 5, expiresAt: now + 5 + lifetime })
+        t.strictSame(await store.getSession(s.id), r.session, 'stored as returned')
+
+        const r2 = await store.rotateRefresh({ sessionId: s.id, presentedGen: s.refreshGen + 1, now: now + 10, graceMs, newExpiresAt: now + 10 + lifetime })
+        t.equal(r2.status, 'rotated')
+        t.equal(r2.session?.refreshGen, s.refreshGen + 2)
+      })
+
+      t.test('the previous gen within the grace window is grace and changes nothing', async (t) => {
+        const now = Date.now()
+        const { store, s } = await withSession(t, now)
+        const rotated = await store.rotateRefresh({ sessionId: s.id, presentedGen: s.refreshGen, now, graceMs, newExpiresAt: now + lifetime })
+        const r = await store.rotateRefresh({ sessionId: s.id, presentedGen: s.refreshGen, now: now + graceMs - 1, graceMs, newExpiresAt: now + 2 * lifetime })
+        t.equal(r.status, 'grace')
+        t.strictSame(r.session, rotated.session)
+        t.strictSame(await store.getSession(s.id), rotated.session)
+      })
+
+      t.test('the previous gen after the grace window is reuse and revokes the session', async (t) => {
+        const now = Date.now()
+        const { store, s } = await withSession(t, now)
+        await store.rotateRefresh({ sessionId: s.id, presentedGen: s.refreshGen, now, graceMs, newExpiresAt: now + lifetime })
+        const r = await store.rotateRefresh({ sessionId: s.id, presentedGen: s.refreshGen, now: now + graceMs, graceMs, newExpiresAt: now + 2 * lifetime })
+        t.equal(r.status, 'reused', 'the window is [rotatedAt, rotatedAt + graceMs)')
+        t.equal(r.session?.revokedAt, now + graceMs)
+        t.equal(r.session?.revokedReason, 'refresh_token_reused')
+        t.equal(r.session?.refreshGen, s.refreshGen + 1, 'no rotation happened')
+        t.strictSame(await store.getSession(s.id), r.session)
+        t.strictSame(await store.listUserSessions(s.userId, now + graceMs), [])
+
+        const current = await store.rotateRefresh({ sessionId: s.id, presentedGen: s.refreshGen + 1, now: now + graceMs + 1, graceMs, newExpiresAt: now + 2 * lifetime })
+        t.equal(current.status, 'revoked', 'even the current token is dead now')
+      })
+
+      t.test('a gen older than the previous one is reuse, even within the grace window', async (t) => {
+        const now = Date.now()
+        const { store, s } = await withSession(t, now)
+        await store.rotateRefresh({ sessionId: s.id, presentedGen: s.refreshGen, now, graceMs, newExpiresAt: now + lifetime })
+        await store.rotateRefresh({ sessionId: s.id, presentedGen: s.refreshGen + 1, now: now + 1, graceMs, newExpiresAt: now + lifetime })
+        const r = await store.rotateRefresh({ sessionId: s.id, presentedGen: s.refreshGen, now: now + 2, graceMs, newExpiresAt: now + lifetime })
+        t.equal(r.status, 'reused')
+        t.equal(r.session?.revokedReason, 'refresh_token_reused')
+      })
+
+      t.test('before the first rotation there is no previous gen: gen-1 is reuse', async (t) => {
+        const now = Date.now()
+        const { store, s } = await withSession(t, now, { refreshGen: 3 })
+        const r = await store.rotateRefresh({ sessionId: s.id, presentedGen: 2, now, graceMs, newExpiresAt: now + lifetime })
+        t.equal(r.status, 'reused')
+      })
+
+      t.test('a gen newer than the current one is reuse', async (t) => {
+        const now = Date.now()
+        const { store, s } = await withSession(t, now)
+        const r = await store.rotateRefresh({ sessionId: s.id, presentedGen: s.refreshGen + 1, now, graceMs, newExpiresAt: now + lifetime })
+        t.equal(r.status, 'reused')
+      })
+
+      t.test('past expiresAt it is expired and the session is left as is', async (t) => {
+        const now = Date.now()
+        const { store, s } = await withSession(t, now, { expiresAt: now + 1_000 })
+        const r = await store.rotateRefresh({ sessionId: s.id, presentedGen: s.refreshGen, now: now + 1_000, graceMs, newExpiresAt: now + lifetime })
+        t.equal(r.status, 'expired')
+        t.strictSame(r.session, s)
+        t.strictSame(await store.getSession(s.id), s)
+      })
+
+      t.test('an already revoked session answers revoked and stays as it was', async (t) => {
+        const now = Date.now()
+        const { store, s } = await withSession(t, now)
+        const revoked = await store.revokeSession(s.id, 'logout', now)
+        const r = await store.rotateRefresh({ sessionId: s.id, presentedGen: s.refreshGen, now: now + 1, graceMs, newExpiresAt: now + lifetime })
+        t.equal(r.status, 'revoked')
+        t.strictSame(r.session, revoked)
+      })
+
+      t.test('an unknown session is missing', async (t) => {
+        const store = await fresh(t)
+        const now = Date.now()
+        t.strictSame(await store.rotateRefresh({ sessionId: randomUUID(), presentedGen: 1, now, graceMs, newExpiresAt: now + lifetime }), { status: 'missing' })
+      })
+
+      t.test('50 concurrent rotations of one gen: exactly one rotated, the rest grace', async (t) => {
+        const now = Date.now()
+        const { store, s } = await withSession(t, now)
+        const results = await Promise.all(Array.from({ length: 50 }, async (_v, i) =>
+          await store.rotateRefresh({ sessionId: s.id, presentedGen: s.refreshGen, now: now + i, graceMs, newExpiresAt: now + i + lifetime })))
+        t.equal(results.filter((r) => r.status === 'rotated').length, 1)
+        t.equal(results.filter((r) => r.status === 'grace').length, 49)
+        const after = await store.getSession(s.id)
+        t.equal(after?.refreshGen, s.refreshGen + 1)
+        t.equal(after?.revokedAt, undefined)
+        for (const r of results) t.equal(r.session?.refreshGen, s.refreshGen + 1)
+      })
+    })
+
+    t.test('ping resolves', async (t) => {
+      const store = await fresh(t)
+      await t.resolves(store.ping())
+    })
+  })
+}
+
+let mobileSeq = 0
+/** A distinct E.164 number per call, so subtests never share state. */
+function newMobile (): string {
+  mobileSeq += 1
+  return `+86138${String(process.pid % 10_000).padStart(4, '0')}${String(mobileSeq).padStart(4, '0')}`
+}
+
+function newUser (mobile: string): User {
+  return { id: randomUUID(), mobile, createdAt: Date.now() }
+}
+
+function newSession (userId: string, createdAt: number, over: Partial<Session> = {}): Session {
+  return {
+    id: randomUUID(),
+    userId,
+    clientId: 'mobile-app',
+    createdAt,
+    lastUsedAt: createdAt,
+    expiresAt: createdAt + 30 * 24 * 3600_000,
+    refreshGen: 1,
+    rotatedAt: 0,
+    refreshNonce: randomUUID(),
+    ...over
+  }
+}

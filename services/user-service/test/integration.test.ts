@@ -1,0 +1,103 @@
+import t from 'tap'
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { connect } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { build as buildAuthCenter, loadConfig as loadAuthConfig } from '@authcenter/auth-center'
+import { freePort } from '@authcenter/testkit'
+import { build } from '../src/app.js'
+import { loadConfig } from '../src/config.js'
+
+// A 1x1 PNG.
+const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8ffff3f0005fe02fea7d6a4c80000000049454e44ae426082', 'hex')
+
+/**
+ * The diagram of the seed: the client logs in at the auth center, then calls the user
+ * service with its access token, which the service checks on its own (JWKS found
+ * through the issuer's metadata, no call to the auth center per request).
+ */
+t.test('log in at the auth center, then use the user service with the access token', async (t) => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'ac-int-'))
+  const avatarDir = await mkdtemp(join(tmpdir(), 'us-int-'))
+  const port = await freePort()
+  const issuer = `http://127.0.0.1:${port}`
+  const auth = await buildAuthCenter(loadAuthConfig({
+    AUTH_ISSUER: issuer, AUTH_DATA_DIR: dataDir, SMS_TEST_OTP: '+8613800000000:123456', LOG_LEVEL: 'silent'
+  }))
+  await auth.listen({ host: '127.0.0.1', port })
+  const users = await build(loadConfig({ AUTH_ISSUER: issuer, AVATAR_DIR: avatarDir, AVATAR_MAX_BYTES: '64KiB', LOG_LEVEL: 'silent' }))
+  const usersUrl = await users.listen({ host: '127.0.0.1', port: 0 })
+  t.teardown(async () => {
+    await users.close()
+    await auth.close()
+    await rm(dataDir, { recursive: true, force: true })
+    await rm(avatarDir, { recursive: true, force: true })
+  })
+
+  const login = await (await fetch(`${issuer}/auth/login`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mobile: '13800000000', code: '123456' })
+  })).json() as { access_token: string, refresh_token: string, user: { id: string } }
+  const bearer = { authorization: `Bearer ${login.access_token}` }
+
+  t.test('the token check and the profile', async (t) => {
+    const check = await fetch(`${usersUrl}/user/access/token`, { headers: bearer })
+    t.equal(check.status, 200)
+    t.same(await check.json(), { detail: 'access token is valid', user_id: login.user.id })
+
+    const mine = await fetch(`${usersUrl}/user/mine`, { headers: bearer })
+    t.equal(mine.status, 200)
+    t.match(await mine.json(), { id: login.user.id, username: null, avatar_url: null })
+
+    const named = await fetch(`${usersUrl}/user/username`, { method: 'PUT', headers: { ...bearer, 'content-type': 'application/json' }, body: JSON.stringify({ username: '  Ada  ' }) })
+    t.equal(named.status, 200)
+    t.equal((await named.json() as { username: string }).username, 'Ada')
+  })
+
+  t.test('upload an avatar and fetch it back byte for byte', async (t) => {
+    const form = new FormData()
+    form.append('file', new Blob([PNG], { type: 'image/png' }), 'me.png')
+    const up = await fetch(`${usersUrl}/user/avatar`, { method: 'POST', headers: bearer, body: form })
+    t.equal(up.status, 200)
+    const { avatar_url: url } = await up.json() as { avatar_url: string }
+    const got = await fetch(usersUrl + url)
+    t.equal(got.status, 200)
+    t.equal(got.headers.get('content-type'), 'image/png')
+    t.same(Buffer.from(await got.arrayBuffer()), PNG)
+  })
+
+  t.test('oversized, wrong-type and truncated uploads get a 4xx and leave nothing behind', async (t) => {
+    const before = (await readdir(avatarDir)).sort()
+    const big = new FormData()
+    big.append('file', new Blob([PNG, Buffer.alloc(80 * 1024)], { type: 'image/png' }), 'big.png')
+    const r1 = await fetch(`${usersUrl}/user/avatar`, { method: 'POST', headers: bearer, body: big })
+    t.equal(r1.status, 413)
+
+    const fake = new FormData()
+    fake.append('file', new Blob(['just some text, not an image'], { type: 'image/png' }), 'fake.png')
+    const r2 = await fetch(`${usersUrl}/user/avatar`, { method: 'POST', headers: bearer, body: fake })
+    t.equal(r2.status, 415)
+
+    // A multipart body that stops in the middle of the file, then the client goes away.
+    const { port: usersPort } = new URL(usersUrl)
+    await new Promise<void>((resolve) => {
+      const s = connect(Number(usersPort), '127.0.0.1', () => {
+        const boundary = 'xyz'
+        const head = `--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="a.png"\r\ncontent-type: image/png\r\n\r\n`
+        s.write(`POST /user/avatar HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${login.access_token}\r\n` +
+          `content-type: multipart/form-data; boundary=${boundary}\r\ncontent-length: ${head.length + 10_000}\r\n\r\n${head}`)
+        s.write(PNG)
+        setTimeout(() => { s.destroy(); resolve() }, 100)
+      })
+      s.on('error', () => resolve())
+    })
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    t.same((await readdir(avatarDir)).sort(), before, 'no file left behind')
+  })
+
+  t.test('after logout at the auth center, a refresh fails; the user service refuses a bad token', async (t) => {
+    const bad = await fetch(`${usersUrl}/user/mine`, { headers: { authorization: `Bearer ${login.access_token.slice(0, -4)}AAAA` } })
+    t.equal(bad.status, 401)
+    t.match(bad.headers.get('www-authenticate'), /invalid_token/)
+    t.equal((await bad.json() as { code: string }).code, 'TOKEN_INVALID')
+  })
+})
