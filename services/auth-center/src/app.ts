@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import fastifyRedis from '@fastify/redis'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import bearer from './auth/bearer.js'
+import { loadClients } from './clients/registry.js'
 import type { Config } from './config.js'
 import type { Deps } from './context.js'
 import { installErrorHandler } from './errors-handler.js'
@@ -57,6 +58,7 @@ export async function build (config: Readonly<Config>, opts: BuildOptions = {}):
 
   installErrorHandler(app)
 
+  const clients = loadClients(config)
   let store: Store
   if (config.redisUrl !== undefined) {
     await app.register(fastifyRedis, { url: config.redisUrl, ...redisClientOptions, closeClient: true })
@@ -76,7 +78,7 @@ export async function build (config: Readonly<Config>, opts: BuildOptions = {}):
     : createConsoleSender())
   if (sms.name === 'console') app.log.warn('SMS_SENDER=console: login codes are printed on stdout, for development only')
 
-  const deps: Deps = { config, store, keys, sms, log: app.log, now: opts.now ?? Date.now }
+  const deps: Deps = { config, store, clients, keys, sms, log: app.log, now: opts.now ?? Date.now }
   app.decorate('deps', deps)
   app.addHook('onClose', async () => {
     keys.close()

@@ -31,6 +31,8 @@ const EnvSchema = Type.Object({
   SMS_DAILY_LIMIT_MOBILE: Type.String({ default: '10', pattern: '^\\d+$' }),
   SMS_DAILY_LIMIT_IP: Type.String({ default: '50', pattern: '^\\d+$' }),
   AUTH_ADMIN_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
+  AUTH_CLIENTS_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  MAX_SESSIONS: Type.String({ default: '0', pattern: '^\\d{1,4}$' }),
   TRUST_PROXY: Type.Optional(Type.String())
 })
 
@@ -59,6 +61,10 @@ export interface Config {
     dailyLimitIp: number
   }
   adminToken?: string
+  /** JSON file of clients and their token policies (clients/registry.ts). */
+  clientsFile?: string
+  /** Devices per user for the built-in client (0 = unlimited). */
+  maxSessions: number
   trustProxy: boolean | string
 }
 
@@ -115,6 +121,8 @@ export function loadConfig (input: EnvInput = process.env): Readonly<Config> {
       dailyLimitIp: Number(env.SMS_DAILY_LIMIT_IP)
     }),
     adminToken: env.AUTH_ADMIN_TOKEN,
+    clientsFile: env.AUTH_CLIENTS_FILE,
+    maxSessions: Number(env.MAX_SESSIONS),
     trustProxy: parseTrustProxy(env.TRUST_PROXY)
   })
 }

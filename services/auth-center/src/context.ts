@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify'
+import type { ClientRegistry } from './clients/registry.js'
 import type { Config } from './config.js'
 import type { KeyRing } from './keys/key-ring.js'
 import type { SmsSender } from './sms/sender.js'
@@ -8,6 +9,7 @@ import type { Store } from './store/store.js'
 export interface Deps {
   config: Readonly<Config>
   store: Store
+  clients: ClientRegistry
   keys: KeyRing
   sms: SmsSender
   log: FastifyBaseLogger

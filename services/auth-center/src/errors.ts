@@ -18,6 +18,7 @@ export const PasswordRequiredError = createError('CURRENT_PASSWORD_REQUIRED', 'c
 export const WeakPasswordError = createError<[string]>('WEAK_PASSWORD', 'The new password is too weak: %s', 400)
 export const SmsDeliveryError = createError('SMS_DELIVERY_FAILED', 'The code could not be delivered, try again', 502)
 
+export const UnknownClientError = createError('UNKNOWN_CLIENT', 'Unknown client_id', 400)
 export const LoginMethodError = createError('LOGIN_METHOD', 'Send exactly one of code or password', 400)
 export const BodyTooLargeError = createError('BODY_TOO_LARGE', 'The request body is too large', 400)
 
@@ -25,5 +26,5 @@ export const BodyTooLargeError = createError('BODY_TOO_LARGE', 'The request body
 export const errorCodes = [
   'STORE_UNAVAILABLE', 'RATE_LIMITED', 'INVALID_CODE', 'INVALID_CREDENTIALS', 'INVALID_MOBILE',
   'REFRESH_TOKEN_INVALID', 'REFRESH_TOKEN_EXPIRED', 'REFRESH_TOKEN_REUSED', 'SESSION_REVOKED',
-  'CURRENT_PASSWORD_REQUIRED', 'WEAK_PASSWORD', 'SMS_DELIVERY_FAILED', 'LOGIN_METHOD', 'FST_ERR_VALIDATION', 'BODY_TOO_LARGE'
+  'CURRENT_PASSWORD_REQUIRED', 'WEAK_PASSWORD', 'SMS_DELIVERY_FAILED', 'LOGIN_METHOD', 'UNKNOWN_CLIENT', 'FST_ERR_VALIDATION', 'BODY_TOO_LARGE'
 ] as const

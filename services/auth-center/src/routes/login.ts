@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { normalizeMobile } from '../auth/mobile.js'
 import { checkPasswordLogin } from '../auth/password-login.js'
 import { checkLoginCode } from '../auth/sms-codes.js'
-import { InvalidMobileError, LoginMethodError } from '../errors.js'
+import { InvalidMobileError, LoginMethodError, UnknownClientError } from '../errors.js'
 import { Mobile, Password, SmsCode, TokenReply, UserReply, replies } from '../schemas.js'
 import { startSession } from '../sessions/start.js'
 import type { User } from '../store/store.js'
@@ -30,6 +30,8 @@ const loginRoute: FastifyPluginAsyncTypebox = async (app) => {
     const mobile = normalizeMobile(request.body.mobile)
     if (mobile === undefined) throw new InvalidMobileError()
     const deps = app.deps
+    const client = deps.clients.get(request.body.client_id ?? 'default')
+    if (client === undefined) throw new UnknownClientError()
 
     let user: User
     if (code !== undefined) {
@@ -41,7 +43,7 @@ const loginRoute: FastifyPluginAsyncTypebox = async (app) => {
     }
 
     const tokens = await startSession(deps, user, {
-      clientId: request.body.client_id ?? 'default',
+      clientId: client.clientId,
       deviceName: request.body.device?.name,
       ip: request.ip,
       userAgent: request.headers['user-agent']

@@ -1,6 +1,6 @@
 import type { Deps } from '../context.js'
 import { RefreshTokenExpiredError, RefreshTokenInvalidError, RefreshTokenReusedError, SessionRevokedError } from '../errors.js'
-import { issueTokens, type TokenResponse } from '../tokens/issue.js'
+import { clientPolicy, issueTokens, type TokenResponse } from '../tokens/issue.js'
 import { parseRefreshToken, refreshTokenMatches } from '../tokens/refresh-token.js'
 import { sessionRevokedByStore } from './revoke.js'
 
@@ -23,7 +23,7 @@ export async function refreshSession (deps: Deps, refreshToken: string): Promise
     presentedGen: parsed.gen,
     now,
     graceMs: deps.config.refreshGraceMs,
-    newExpiresAt: now + deps.config.refreshTtlMs
+    newExpiresAt: now + clientPolicy(deps, found.clientId).refreshTtlMs
   })
   switch (status) {
     case 'rotated':

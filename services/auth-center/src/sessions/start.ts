@@ -1,7 +1,7 @@
 import type { Deps } from '../context.js'
 import type { Session, User } from '../store/store.js'
 import { newRefreshNonce, newSessionId } from '../tokens/refresh-token.js'
-import { issueTokens, type TokenResponse } from '../tokens/issue.js'
+import { clientPolicy, issueTokens, type TokenResponse } from '../tokens/issue.js'
 
 export interface LoginMeta {
   clientId: string
@@ -19,7 +19,7 @@ export async function startSession (deps: Deps, user: User, meta: LoginMeta): Pr
     clientId: meta.clientId,
     createdAt: now,
     lastUsedAt: now,
-    expiresAt: now + deps.config.refreshTtlMs,
+    expiresAt: now + clientPolicy(deps, meta.clientId).refreshTtlMs,
     refreshGen: 0,
     rotatedAt: 0,
     refreshNonce: newRefreshNonce()

@@ -1,5 +1,6 @@
 import type { Deps } from '../context.js'
 import type { Session } from '../store/store.js'
+import type { TokenPolicy } from '../clients/client.js'
 import { issueAccessToken } from './access-token.js'
 import { formatRefreshToken } from './refresh-token.js'
 
@@ -15,13 +16,14 @@ export interface TokenResponse {
 /** The access token and the refresh token of the session's current generation. */
 export function issueTokens (deps: Deps, session: Session, now: number): TokenResponse {
   const { config, keys } = deps
+  const policy = clientPolicy(deps, session.clientId)
   const access = issueAccessToken(keys, {
     issuer: config.issuer,
     audience: config.audience,
     subject: session.userId,
     clientId: session.clientId,
     sessionId: session.id,
-    ttlMs: config.accessTtlMs,
+    ttlMs: policy.accessTtlMs,
     now
   })
   return {
@@ -32,4 +34,9 @@ export function issueTokens (deps: Deps, session: Session, now: number): TokenRe
     refresh_expires_in: Math.max(0, Math.floor((session.expiresAt - now) / 1000)),
     session_id: session.id
   }
+}
+
+/** The token policy of a session's client (the built-in client's when it left the registry). */
+export function clientPolicy (deps: Deps, clientId: string): TokenPolicy {
+  return (deps.clients.get(clientId) ?? deps.clients.get('default')!).policy
 }
