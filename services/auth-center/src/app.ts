@@ -2,6 +2,7 @@ import { resolve } from 'node:path'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import fastifyRedis from '@fastify/redis'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import adminRoutes from './admin/routes.js'
 import bearer from './auth/bearer.js'
 import { loadClients } from './clients/registry.js'
 import type { Config } from './config.js'
@@ -15,17 +16,30 @@ import loginRoute from './routes/login.js'
 import logoutRoute from './routes/logout.js'
 import passwordRoute from './routes/password.js'
 import refreshRoute from './routes/refresh.js'
+import sessionsRoutes from './routes/sessions.js'
 import smsCodeRoute from './routes/sms-code.js'
 import wellKnownRoutes from './routes/well-known.js'
 import { createConsoleSender } from './sms/console-sender.js'
 import type { SmsSender } from './sms/sender.js'
 import { createWebhookSender } from './sms/webhook-sender.js'
+import { DENYLIST_PRUNE_INTERVAL_MS, createRevocationFeed, denyTtlMs, type RevocationFeed } from './sessions/revocation-feed.js'
 import { createMemoryStore } from './store/memory-store.js'
 import { createRedisStore, redisClientOptions } from './store/redis-store.js'
 import type { Store } from './store/store.js'
 
 export { loadConfig, ConfigError, type Config } from './config.js'
-export type { Store } from './store/store.js'
+export type { Store, Denylist, RevocationListener } from './store/store.js'
+export { createRevocationFeed, type RevocationFeed } from './sessions/revocation-feed.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /**
+     * The revocation feed in process (`{load, subscribe}`), for a verifier in the same
+     * process: with the memory store it is the only feed there is.
+     */
+    revocationFeed: RevocationFeed
+  }
+}
 
 export interface BuildOptions {
   /** Fastify logger option (default: pino at config.logLevel, with secrets redacted). */
@@ -59,12 +73,14 @@ export async function build (config: Readonly<Config>, opts: BuildOptions = {}):
   installErrorHandler(app)
 
   const clients = loadClients(config)
+  // Denylist entries live until no access token they cover can be alive.
+  const denyTtl = denyTtlMs(clients)
   let store: Store
   if (config.redisUrl !== undefined) {
     await app.register(fastifyRedis, { url: config.redisUrl, ...redisClientOptions, closeClient: true })
-    store = createRedisStore(app.redis)
+    store = createRedisStore(app.redis, { denyTtlMs: denyTtl })
   } else {
-    store = createMemoryStore()
+    store = createMemoryStore({ denyTtlMs: denyTtl })
     app.log.warn('REDIS_URL is not set: using the memory store, all sessions and accounts are lost on restart')
   }
 
@@ -80,7 +96,18 @@ export async function build (config: Readonly<Config>, opts: BuildOptions = {}):
 
   const deps: Deps = { config, store, clients, keys, sms, log: app.log, now: opts.now ?? Date.now }
   app.decorate('deps', deps)
+
+  // The revocation feed: the epoch exists before the first token leaves; expired
+  // denylist entries are dropped in the background.
+  await store.ensureEpoch(deps.now())
+  const pruner = setInterval(() => {
+    store.pruneDenylist(deps.now()).catch((err: unknown) => { app.log.warn({ err }, 'denylist prune failed') })
+  }, DENYLIST_PRUNE_INTERVAL_MS)
+  pruner.unref()
+  app.decorate('revocationFeed', createRevocationFeed(store))
+
   app.addHook('onClose', async () => {
+    clearInterval(pruner)
     keys.close()
     await store.close()
   })
@@ -93,5 +120,8 @@ export async function build (config: Readonly<Config>, opts: BuildOptions = {}):
   await app.register(refreshRoute)
   await app.register(logoutRoute)
   await app.register(passwordRoute)
+  await app.register(sessionsRoutes)
+  // AUTH_ADMIN_TOKEN unset: the admin API is off, its routes do not exist (404).
+  if (config.adminToken !== undefined) await app.register(adminRoutes, { token: config.adminToken })
   return app
 }

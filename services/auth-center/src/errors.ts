@@ -21,10 +21,17 @@ export const SmsDeliveryError = createError('SMS_DELIVERY_FAILED', 'The code cou
 export const UnknownClientError = createError('UNKNOWN_CLIENT', 'Unknown client_id', 400)
 export const LoginMethodError = createError('LOGIN_METHOD', 'Send exactly one of code or password', 400)
 export const BodyTooLargeError = createError('BODY_TOO_LARGE', 'The request body is too large', 400)
+export const SessionNotFoundError = createError('SESSION_NOT_FOUND', 'No such session', 404)
+export const UserNotFoundError = createError('USER_NOT_FOUND', 'No such user', 404)
+export const SessionExpiredError = createError('SESSION_EXPIRED', 'The session reached its maximum length, log in again', 401)
+export const SlidingNotAllowedError = createError('SLIDING_NOT_ALLOWED', 'This client\'s sessions do not slide', 400)
+export const RefreshNotAllowedError = createError('REFRESH_NOT_ALLOWED', 'This client\'s sessions have no refresh token', 400)
+export const AdminUnauthorizedError = createError('ADMIN_UNAUTHORIZED', 'The admin credential is missing or wrong', 401)
 
 /** Codes answered by the auth center's first-party JSON endpoints (besides the verifier's TOKEN_* codes). */
 export const errorCodes = [
   'STORE_UNAVAILABLE', 'RATE_LIMITED', 'INVALID_CODE', 'INVALID_CREDENTIALS', 'INVALID_MOBILE',
   'REFRESH_TOKEN_INVALID', 'REFRESH_TOKEN_EXPIRED', 'REFRESH_TOKEN_REUSED', 'SESSION_REVOKED',
-  'CURRENT_PASSWORD_REQUIRED', 'WEAK_PASSWORD', 'SMS_DELIVERY_FAILED', 'LOGIN_METHOD', 'UNKNOWN_CLIENT', 'FST_ERR_VALIDATION', 'BODY_TOO_LARGE'
+  'CURRENT_PASSWORD_REQUIRED', 'WEAK_PASSWORD', 'SMS_DELIVERY_FAILED', 'LOGIN_METHOD', 'UNKNOWN_CLIENT', 'FST_ERR_VALIDATION', 'BODY_TOO_LARGE',
+  'SESSION_NOT_FOUND', 'USER_NOT_FOUND', 'ADMIN_UNAUTHORIZED', 'SESSION_EXPIRED', 'SLIDING_NOT_ALLOWED', 'REFRESH_NOT_ALLOWED'
 ] as const

@@ -1,11 +1,19 @@
 import type { Deps } from '../context.js'
 
 /**
- * The one path every revocation goes through (logout, password change, refresh-token
- * reuse, admin actions), so that what follows a revocation (the denylist feed for
- * verifiers) is added in one place.
+ * The one path every revocation goes through (logout, "kick this device", "log out
+ * everywhere else", password change, max devices per user, refresh-token reuse, admin
+ * actions). The denylist entry for verifiers is written and published by the store in
+ * the same atomic step as the session change (docs/revocation-protocol.md):
+ * - revokeSession writes `s:<sid>`;
+ * - revokeUserSessions writes ONE `u:<userId>` (with `exceptSid` when a session
+ *   survives), which also kills tokens of sessions a verifier has never seen;
+ * - refresh-token reuse is decided inside the store's rotation step, which writes
+ *   `s:<sid>` itself; sessionRevokedByStore only reports it.
  */
-export type RevokeReason = 'logout' | 'password_changed' | 'refresh_token_reused' | 'admin' | 'kicked' | 'max_sessions'
+export type RevokeReason =
+  | 'logout' | 'logout_others' | 'password_changed' | 'refresh_token_reused'
+  | 'admin' | 'kicked' | 'max_sessions'
 
 export async function revokeSession (deps: Deps, sessionId: string, reason: RevokeReason): Promise<boolean> {
   const s = await deps.store.revokeSession(sessionId, reason, deps.now())

@@ -1,6 +1,10 @@
 import type {
-  RateResult, RotateInput, RotateResult, Session, SmsCheckResult, SmsIssueResult, Store, User
+  RateResult, RevocationListener, RotateInput, RotateResult, Session, SmsCheckResult, SmsIssueResult, Store, User
 } from './store.js'
+import {
+  DEFAULT_DENY_TTL_MS, assertDenyTtl, denyMessage, formatDenyValue, mergeUserEntry, newEpoch, parseDenyValue,
+  sessionField, userField
+} from './denylist.js'
 import {
   REUSED_REASON, assertCandidate, assertSmsOptions, assertWindow, byCreatedAt, decideRotation, isLive, sessionRetentionMs
 } from './rules.js'
@@ -8,6 +12,11 @@ import {
 export interface MemoryStoreOptions {
   /** How often expired codes, counters and sessions are dropped (default 60 s). */
   sweepIntervalMs?: number
+  /**
+   * How long a denylist entry lives after its revocation: the longest access-token
+   * lifetime of any client + clock tolerance (default 2 min + 5 s). The app passes it.
+   */
+  denyTtlMs?: number
 }
 
 interface SmsCode { codeHash: string, left: number, deadline: number }
@@ -21,6 +30,12 @@ interface StoredSession { session: Session, deadline: number }
  * decisions about tokens use the caller's `now`, like the Redis driver's scripts.
  * Entries past their TTL are ignored on read and dropped by a periodic sweep.
  *
+ * The revocation feed lives here too: the denylist is a Map, the epoch is made when
+ * the store is made (this store never restarts without its process), and each
+ * revocation is delivered synchronously to the in-process subscribers, before the
+ * revoking call resolves. A verifier in the same process follows it through
+ * `denylist()` + `subscribeRevocations()` (the app's `revocationFeed`).
+ *
  * @example
  * const store = createMemoryStore()
  * const { user } = await store.getOrCreateUserByMobile(mobile, candidate)
@@ -30,6 +45,8 @@ export function createMemoryStore (opts: MemoryStoreOptions = {}): Store {
   if (!Number.isFinite(sweepIntervalMs) || sweepIntervalMs <= 0) {
     throw new TypeError('createMemoryStore: sweepIntervalMs must be a positive number')
   }
+  const denyTtlMs = opts.denyTtlMs ?? DEFAULT_DENY_TTL_MS
+  assertDenyTtl(denyTtlMs, 'createMemoryStore')
 
   const users = new Map<string, User>()
   const userIdByMobile = new Map<string, string>()
@@ -38,6 +55,10 @@ export function createMemoryStore (opts: MemoryStoreOptions = {}): Store {
   const counters = new Map<string, Counter>()
   const sessions = new Map<string, StoredSession>()
   const sessionIdsByUser = new Map<string, Set<string>>()
+  /** field → value, see denylist.ts. */
+  const deny = new Map<string, string>()
+  let epoch: string | undefined
+  const listeners = new Set<RevocationListener>()
 
   function liveCode (mobile: string): SmsCode | undefined {
     const code = smsCodes.get(mobile)
@@ -78,6 +99,21 @@ export function createMemoryStore (opts: MemoryStoreOptions = {}): Store {
   function revokeStored (s: Session, reason: string, now: number): void {
     s.revokedAt = now
     s.revokedReason = reason
+  }
+
+  /** Writes one denylist entry and publishes it: the same step as the session change (no await between). */
+  function denyAndPublish (field: string, value: string, now: number): void {
+    epoch ??= newEpoch(now)
+    deny.set(field, value)
+    const message = denyMessage(field, value)
+    for (const listener of [...listeners]) {
+      // A subscriber's bug must not undo or fail a revocation that is already saved.
+      try { listener(message) } catch {}
+    }
+  }
+
+  function denySession (sessionId: string, now: number): void {
+    denyAndPublish(sessionField(sessionId), formatDenyValue({ revokedAt: now, expiresAt: now + denyTtlMs }), now)
   }
 
   /** The user's sessions that still exist (revoked and expired included), oldest first. */
@@ -208,6 +244,7 @@ export function createMemoryStore (opts: MemoryStoreOptions = {}): Store {
         entry.deadline = Date.now() + sessionRetentionMs(newExpiresAt, now)
       } else if (status === 'reused') {
         revokeStored(s, REUSED_REASON, now)
+        denySession(sessionId, now)
       }
       return { status, session: { ...s } }
     },
@@ -215,7 +252,10 @@ export function createMemoryStore (opts: MemoryStoreOptions = {}): Store {
     async revokeSession (id, reason, now) {
       const s = stored(id)
       if (s === undefined) return null
-      if (s.revokedAt === undefined) revokeStored(s, reason, now)
+      if (s.revokedAt === undefined) {
+        revokeStored(s, reason, now)
+        denySession(id, now)
+      }
       return { ...s }
     },
 
@@ -226,6 +266,10 @@ export function createMemoryStore (opts: MemoryStoreOptions = {}): Store {
         revokeStored(s, reason, now)
         revoked.push(s.id)
       }
+      const field = userField(userId)
+      const existing = deny.get(field)
+      const next = { revokedAt: now, expiresAt: now + denyTtlMs, ...(exceptSessionId !== undefined ? { exceptSid: exceptSessionId } : {}) }
+      denyAndPublish(field, formatDenyValue(mergeUserEntry(existing === undefined ? undefined : parseDenyValue(existing), next)), now)
       return revoked
     },
 
@@ -233,10 +277,41 @@ export function createMemoryStore (opts: MemoryStoreOptions = {}): Store {
       return userSessions(userId).filter((s) => isLive(s, now)).map((s) => ({ ...s }))
     },
 
+    async ensureEpoch (now) {
+      epoch ??= newEpoch(now)
+      return epoch
+    },
+
+    async denylist () {
+      epoch ??= newEpoch(Date.now())
+      return { epoch, entries: [...deny].map(([field, value]) => denyMessage(field, value)) }
+    },
+
+    subscribeRevocations (listener) {
+      if (typeof listener !== 'function') throw new TypeError('subscribeRevocations: listener must be a function')
+      // A wrapper per call, so the same function subscribed twice unsubscribes once each.
+      const own: RevocationListener = (m) => { listener(m) }
+      listeners.add(own)
+      return () => { listeners.delete(own) }
+    },
+
+    async pruneDenylist (now) {
+      let dropped = 0
+      for (const [field, value] of deny) {
+        const v = parseDenyValue(value)
+        if (v === undefined || v.expiresAt <= now) {
+          deny.delete(field)
+          dropped += 1
+        }
+      }
+      return dropped
+    },
+
     async ping () {},
 
     async close () {
       clearInterval(sweeper)
+      listeners.clear()
     }
   }
 }

@@ -118,11 +118,30 @@ return redis.call('ZCARD', KEYS[1])
 `)
 
 /**
- * KEYS: session. ARGV: presentedGen, now, graceMs, newExpiresAt, retentionMs, reusedReason.
- * Returns {status} or {status, HGETALL}. Mirrors decideRotation() in rules.ts.
+ * The denylist write of docs/revocation-protocol.md, prepended to every script that
+ * revokes, so the entry is saved and published in the same step as the session change.
+ * deny(KEYS deny hash, deny zset, epoch; field, value, expiresAtMs, epoch candidate, channel):
+ * epoch SET NX, HSET field value, ZADD expiresAt field, PUBLISH `field=value`.
+ * The deny keys are declared in KEYS (they come first in every such script).
  */
-export const ROTATE_REFRESH = script(`
-local k = KEYS[1]
+const DENY = `
+local function deny(field, value, expiresAt, epoch, channel)
+  redis.call('SET', KEYS[3], epoch, 'NX')
+  redis.call('HSET', KEYS[1], field, value)
+  redis.call('ZADD', KEYS[2], expiresAt, field)
+  redis.call('PUBLISH', channel, field .. '=' .. value)
+end
+`
+
+/**
+ * KEYS: deny hash, deny zset, epoch, session.
+ * ARGV: presentedGen, now, graceMs, newExpiresAt, retentionMs, reusedReason,
+ *       deny field, deny expiresAt, epoch candidate, channel.
+ * Returns {status} or {status, HGETALL}. Mirrors decideRotation() in rules.ts.
+ * The reuse branch revokes the session and writes + publishes its `s:` entry.
+ */
+export const ROTATE_REFRESH = script(DENY + `
+local k = KEYS[4]
 if redis.call('EXISTS', k) == 0 then return {'missing'} end
 local f = redis.call('HMGET', k, 'revokedAt', 'expiresAt', 'refreshGen', 'rotatedAt')
 local presented, now, grace = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
@@ -142,31 +161,81 @@ else
     status = 'grace'
   else
     redis.call('HSET', k, 'revokedAt', ARGV[2], 'revokedReason', ARGV[6])
+    deny(ARGV[7], ARGV[2] .. ':' .. ARGV[8], ARGV[8], ARGV[9], ARGV[10])
     status = 'reused'
   end
 end
 return {status, redis.call('HGETALL', k)}
 `)
 
-/** KEYS: session. ARGV: now, reason. Returns HGETALL, or nil when missing. Keeps the first revocation. */
-export const REVOKE_SESSION = script(`
-if redis.call('EXISTS', KEYS[1]) == 0 then return false end
-if redis.call('HEXISTS', KEYS[1], 'revokedAt') == 0 then
-  redis.call('HSET', KEYS[1], 'revokedAt', ARGV[1], 'revokedReason', ARGV[2])
+/**
+ * KEYS: deny hash, deny zset, epoch, session.
+ * ARGV: now, reason, deny field, deny expiresAt, epoch candidate, channel.
+ * Returns HGETALL, or nil when missing. Keeps the first revocation; only a session
+ * that is revoked now gets its `s:` entry written and published.
+ */
+export const REVOKE_SESSION = script(DENY + `
+local k = KEYS[4]
+if redis.call('EXISTS', k) == 0 then return false end
+if redis.call('HEXISTS', k, 'revokedAt') == 0 then
+  redis.call('HSET', k, 'revokedAt', ARGV[1], 'revokedReason', ARGV[2])
+  deny(ARGV[3], ARGV[1] .. ':' .. ARGV[4], ARGV[4], ARGV[5], ARGV[6])
 end
-return redis.call('HGETALL', KEYS[1])
+return redis.call('HGETALL', k)
 `)
 
 /**
- * KEYS: session. ARGV: userId, now, reason. Revokes it only if it is live and the
- * user's. Returns 'revoked' | 'expired' (left alone) | 'dead' (already revoked)
- * | 'gone' (missing, or not this user's: either way it has no place in the index).
+ * KEYS: deny hash, deny zset, epoch, then the user's sessions (from the index).
+ * ARGV: userId, now, reason, deny field (`u:<userId>`), deny expiresAt, exceptSid ('' for
+ *       none), epoch candidate, channel.
+ * Revokes each listed session that is live and the user's, then writes ONE user entry
+ * (merged with an existing one: the later revokedAt and expiresAt, this call's
+ * exceptSid; mirrors mergeUserEntry() in denylist.ts) and publishes it.
+ * Returns one outcome per session: 'revoked' | 'expired' (left alone) | 'dead'
+ * (already revoked) | 'gone' (missing, or not this user's).
  */
-export const REVOKE_IF_LIVE = script(`
-local f = redis.call('HMGET', KEYS[1], 'userId', 'revokedAt', 'expiresAt')
-if f[1] ~= ARGV[1] then return 'gone' end
-if f[2] then return 'dead' end
-if tonumber(ARGV[2]) >= tonumber(f[3]) then return 'expired' end
-redis.call('HSET', KEYS[1], 'revokedAt', ARGV[2], 'revokedReason', ARGV[3])
-return 'revoked'
+export const REVOKE_USER_SESSIONS = script(DENY + `
+local outcomes = {}
+for i = 4, #KEYS do
+  local f = redis.call('HMGET', KEYS[i], 'userId', 'revokedAt', 'expiresAt')
+  if f[1] ~= ARGV[1] then
+    outcomes[#outcomes + 1] = 'gone'
+  elseif f[2] then
+    outcomes[#outcomes + 1] = 'dead'
+  elseif tonumber(ARGV[2]) >= tonumber(f[3]) then
+    outcomes[#outcomes + 1] = 'expired'
+  else
+    redis.call('HSET', KEYS[i], 'revokedAt', ARGV[2], 'revokedReason', ARGV[3])
+    outcomes[#outcomes + 1] = 'revoked'
+  end
+end
+local revokedAt, expiresAt = ARGV[2], ARGV[5]
+local old = redis.call('HGET', KEYS[1], ARGV[4])
+if old then
+  local oa, oe = string.match(old, '^(%d+):(%d+)')
+  if oa and tonumber(oa) > tonumber(revokedAt) then revokedAt = oa end
+  if oe and tonumber(oe) > tonumber(expiresAt) then expiresAt = oe end
+end
+local value = revokedAt .. ':' .. expiresAt
+if ARGV[6] ~= '' then value = value .. ':' .. ARGV[6] end
+deny(ARGV[4], value, expiresAt, ARGV[7], ARGV[8])
+return outcomes
+`)
+
+/** KEYS: epoch. ARGV: candidate. Creates the epoch when missing; returns the epoch in force. */
+export const ENSURE_EPOCH = script(`
+redis.call('SET', KEYS[1], ARGV[1], 'NX')
+return redis.call('GET', KEYS[1])
+`)
+
+/**
+ * KEYS: deny hash, deny zset. ARGV: now, limit. Drops up to `limit` entries whose
+ * expiresAt <= now from both, in one step. Returns how many.
+ */
+export const PRUNE_DENYLIST = script(`
+local dead = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+if #dead == 0 then return 0 end
+redis.call('HDEL', KEYS[1], unpack(dead))
+redis.call('ZREM', KEYS[2], unpack(dead))
+return #dead
 `)

@@ -1,13 +1,16 @@
-import type { RedisOptions } from 'ioredis'
+import { Cluster, type RedisOptions } from 'ioredis'
 import { StoreUnavailableError } from '../errors.js'
-import type { RotateStatus, Session, SmsCheckResult, Store } from './store.js'
+import type { RevocationListener, RotateStatus, Session, SmsCheckResult, Store } from './store.js'
+import {
+  DEFAULT_DENY_TTL_MS, assertDenyTtl, denyMessage, newEpoch, sessionField, userField
+} from './denylist.js'
 import {
   REUSED_REASON, assertCandidate, assertSmsOptions, assertWindow, byCreatedAt, isLive, sessionRetentionMs
 } from './rules.js'
 import { decodeSession, decodeUser, encodeSession, encodeUser, flatToHash } from './redis-codec.js'
 import {
-  CHECK_SMS_CODE, CREATE_SESSION, GET_OR_CREATE_USER, HIT, INDEX_SESSION, ISSUE_SMS_CODE,
-  REVOKE_IF_LIVE, REVOKE_SESSION, ROTATE_REFRESH, SET_PASSWORD, runScript,
+  CHECK_SMS_CODE, CREATE_SESSION, ENSURE_EPOCH, GET_OR_CREATE_USER, HIT, INDEX_SESSION, ISSUE_SMS_CODE,
+  PRUNE_DENYLIST, REVOKE_SESSION, REVOKE_USER_SESSIONS, ROTATE_REFRESH, SET_PASSWORD, runScript,
   type LuaScript, type RedisClient
 } from './redis-scripts.js'
 
@@ -49,8 +52,17 @@ export const redisClientOptions = {
 } satisfies RedisOptions
 
 export interface RedisStoreOptions {
-  /** Prepended to every key (default `ac:`), so several apps can share one Redis. */
+  /**
+   * Prepended to every key (default `ac:`), so several apps can share one Redis. The
+   * revocation feed keys (`<prefix>deny`, `<prefix>deny:exp`, `<prefix>epoch`, channel
+   * `<prefix>revocations`) use it too: verifiers must be given the same prefix.
+   */
   prefix?: string
+  /**
+   * How long a denylist entry lives after its revocation: the longest access-token
+   * lifetime of any client + clock tolerance (default 2 min + 5 s). The app passes it.
+   */
+  denyTtlMs?: number
 }
 
 /**
@@ -66,6 +78,16 @@ export interface RedisStoreOptions {
  * | `ac:s:{<sessionId>}`        | hash   | expiresAt − now + 1 day          |
  * | `ac:u:{<userId>}:sessions`  | zset   | none (sessionId by createdAt)    |
  * | `ac:hit:<key>`              | string | the counter's window             |
+ * | `ac:deny`                   | hash   | none (pruned through the zset)   |
+ * | `ac:deny:exp`               | zset   | none (field by expiresAtMs)      |
+ * | `ac:epoch`                  | string | none                             |
+ * | channel `ac:revocations`    | pubsub | one message per denylist entry   |
+ *
+ * The last four are the revocation feed of docs/revocation-protocol.md, whose names
+ * are fixed by that protocol. The scripts that revoke (rotation's reuse branch,
+ * revokeSession, revokeUserSessions) touch them together with the session keys, so
+ * they need a single Redis (or Sentinel): under Redis Cluster these keys sit in
+ * different slots and the scripts are refused (CROSSSLOT).
  *
  * Why this shape: every decision (rotation, reuse, revocation, code check, first
  * login) reads and writes ONE key, or two keys of one mobile, so each is one
@@ -84,7 +106,12 @@ export interface RedisStoreOptions {
 export function createRedisStore (client: RedisClient, opts: RedisStoreOptions = {}): Store {
   const prefix = opts.prefix ?? 'ac:'
   if (typeof prefix !== 'string') throw new TypeError('createRedisStore: prefix must be a string')
+  const denyTtlMs = opts.denyTtlMs ?? DEFAULT_DENY_TTL_MS
+  assertDenyTtl(denyTtlMs, 'createRedisStore')
   const key = keys(prefix)
+  /** KEYS every revoking script starts with (see DENY in redis-scripts.ts). */
+  const denyKeys = [key.deny, key.denyExp, key.epoch]
+  const feed = subscriber(client, key.channel)
 
   /** The one place backend failures become StoreUnavailableError. */
   async function io<T> (op: () => Promise<T>): Promise<T> {
@@ -178,6 +205,10 @@ export function createRedisStore (client: RedisClient, opts: RedisStoreOptions =
 
     async createSession (session) {
       const retention = sessionRetentionMs(session.expiresAt, session.createdAt)
+      // An epoch older than every session in this Redis: after Redis came back empty,
+      // the first login makes it (instead of a later revocation or verifier whose
+      // epoch would refuse this login's tokens). Floored to the second, see newEpoch.
+      await io(async () => await client.set(key.epoch, newEpoch(session.createdAt), 'NX'))
       await run(CREATE_SESSION, [key.session(session.id)], [retention, ...encodeSession(session)])
       // Index after the session exists: see the key layout note above.
       const size = Number(await run(INDEX_SESSION, [key.userSessions(session.userId)], [session.createdAt, session.id]))
@@ -189,9 +220,10 @@ export function createRedisStore (client: RedisClient, opts: RedisStoreOptions =
     },
 
     async rotateRefresh ({ sessionId, presentedGen, now, graceMs, newExpiresAt }) {
-      const reply = await run(ROTATE_REFRESH, [key.session(sessionId)], [
+      const reply = await run(ROTATE_REFRESH, [...denyKeys, key.session(sessionId)], [
         presentedGen, String(now), graceMs, String(newExpiresAt),
-        sessionRetentionMs(newExpiresAt, now), REUSED_REASON
+        sessionRetentionMs(newExpiresAt, now), REUSED_REASON,
+        sessionField(sessionId), String(now + denyTtlMs), newEpoch(now), key.channel
       ])
       if (!Array.isArray(reply) || typeof reply[0] !== 'string') throw new Error('unexpected rotateRefresh reply')
       const status = reply[0] as RotateStatus
@@ -200,15 +232,23 @@ export function createRedisStore (client: RedisClient, opts: RedisStoreOptions =
     },
 
     async revokeSession (id, reason, now) {
-      const reply = await run(REVOKE_SESSION, [key.session(id)], [String(now), reason])
+      const reply = await run(REVOKE_SESSION, [...denyKeys, key.session(id)], [
+        String(now), reason, sessionField(id), String(now + denyTtlMs), newEpoch(now), key.channel
+      ])
       return reply === null ? null : decodeSession(flatToHash(reply))
     },
 
     async revokeUserSessions (userId, reason, now, exceptSessionId) {
+      // The index is read first; a session created after this read is created after
+      // the revocation, which (rightly) leaves it alone. Everything else, the session
+      // changes and the one `u:` entry, is one script.
       const ids = await io(async () => await client.zrange(key.userSessions(userId), '0', '-1'))
       const targets = ids.filter((id) => id !== exceptSessionId)
-      const outcomes = await Promise.all(targets.map(async (id) =>
-        String(await run(REVOKE_IF_LIVE, [key.session(id)], [userId, String(now), reason]))))
+      const reply = await run(REVOKE_USER_SESSIONS, [...denyKeys, ...targets.map(key.session)], [
+        userId, String(now), reason, userField(userId), String(now + denyTtlMs), exceptSessionId ?? '',
+        newEpoch(now), key.channel
+      ])
+      const outcomes = Array.isArray(reply) ? reply.map(String) : []
       prune(userId, targets.filter((_id, i) => outcomes[i] === 'gone' || outcomes[i] === 'dead'))
       return targets.filter((_id, i) => outcomes[i] === 'revoked')
     },
@@ -220,18 +260,133 @@ export function createRedisStore (client: RedisClient, opts: RedisStoreOptions =
       return found.filter((s): s is Session => s !== null && isLive(s, now)).sort(byCreatedAt)
     },
 
+    async ensureEpoch (now) {
+      return String(await run(ENSURE_EPOCH, [key.epoch], [newEpoch(now)]))
+    },
+
+    async denylist () {
+      // Subscribe-then-load: a pending subscription of ours is confirmed first, so
+      // nothing published between the two can fall in a gap.
+      await feed.confirmed()
+      const epoch = String(await run(ENSURE_EPOCH, [key.epoch], [newEpoch(Date.now())]))
+      const entries: string[] = []
+      let cursor = '0'
+      do {
+        const [next, flat] = await io(async () => await client.hscan(key.deny, cursor, 'COUNT', 500))
+        for (let i = 0; i + 1 < flat.length; i += 2) entries.push(denyMessage(flat[i]!, flat[i + 1]!))
+        cursor = next
+      } while (cursor !== '0')
+      return { epoch, entries }
+    },
+
+    subscribeRevocations (listener) {
+      return feed.add(listener)
+    },
+
+    async pruneDenylist (now) {
+      let total = 0
+      for (;;) {
+        const n = Number(await run(PRUNE_DENYLIST, [key.deny, key.denyExp], [String(now), PRUNE_BATCH]))
+        total += n
+        if (n < PRUNE_BATCH) return total
+      }
+    },
+
     async ping () {
       await io(async () => await client.ping())
     },
 
     async close () {
-      // The client was lent to us (the app's @fastify/redis owns and quits it).
+      // The client was lent to us (the app's @fastify/redis owns and quits it); the
+      // subscriber connection is ours.
+      await feed.close()
     }
   }
 }
 
 /** Above this many indexed sessions, a login also prunes its user's index. */
 const INDEX_PRUNE_THRESHOLD = 20
+
+/** Denylist entries dropped per prune script (unpack() has a stack limit). */
+const PRUNE_BATCH = 1000
+
+/** How long `denylist()` waits for a pending subscription to be confirmed. */
+const SUBSCRIBE_WAIT_MS = 2000
+
+interface Subscriber {
+  add (listener: RevocationListener): () => void
+  /** Resolves once a subscription that is wanted is confirmed (or after a bounded wait). */
+  confirmed (): Promise<void>
+  close (): Promise<void>
+}
+
+/**
+ * The Redis driver's side of `subscribeRevocations`: one connection in subscriber
+ * mode, a `duplicate()` of the lent client, opened for the first listener and closed
+ * after the last one leaves. It SUBSCRIBEs on every 'ready' (first connect and each
+ * reconnect). Messages published while it was disconnected are lost: a verifier
+ * that must survive that follows the feed on its own Redis connection, which
+ * reloads the whole list after each reconnect (docs/revocation-protocol.md).
+ */
+function subscriber (client: RedisClient, channel: string): Subscriber {
+  const listeners = new Set<RevocationListener>()
+  let conn: RedisClient | undefined
+  let ready: Promise<void> | undefined
+
+  function open (): void {
+    const override = {
+      // SUBSCRIBE is sent from the 'ready' handler; nothing is resent by ioredis.
+      enableOfflineQueue: true,
+      autoResubscribe: false,
+      lazyConnect: false
+    }
+    const c: RedisClient = client instanceof Cluster ? client.duplicate(undefined, override) : client.duplicate(override)
+    conn = c
+    c.on('error', () => {})
+    c.on('message', (ch: string, message: string) => {
+      if (ch !== channel) return
+      for (const l of [...listeners]) {
+        try { l(message) } catch {}
+      }
+    })
+    let resolveReady!: () => void
+    ready = new Promise((resolve) => { resolveReady = resolve })
+    c.on('ready', () => {
+      c.subscribe(channel).then(() => { resolveReady() }, () => {})
+    })
+  }
+
+  return {
+    add (listener) {
+      if (typeof listener !== 'function') throw new TypeError('subscribeRevocations: listener must be a function')
+      const own: RevocationListener = (m) => { listener(m) }
+      listeners.add(own)
+      if (conn === undefined) open()
+      return () => {
+        listeners.delete(own)
+        if (listeners.size === 0 && conn !== undefined) {
+          const c = conn
+          conn = undefined
+          ready = undefined
+          c.quit().catch(() => { c.disconnect() })
+        }
+      }
+    },
+    async confirmed () {
+      if (ready === undefined) return
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([ready, new Promise<void>((resolve) => { timer = setTimeout(resolve, SUBSCRIBE_WAIT_MS) })])
+      clearTimeout(timer)
+    },
+    async close () {
+      listeners.clear()
+      const c = conn
+      conn = undefined
+      ready = undefined
+      if (c !== undefined) await c.quit().catch(() => { c.disconnect() })
+    }
+  }
+}
 
 function keys (prefix: string) {
   return {
@@ -241,7 +396,12 @@ function keys (prefix: string) {
     userPointer: (userId: string) => `${prefix}uid:{${userId}}`,
     userSessions: (userId: string) => `${prefix}u:{${userId}}:sessions`,
     session: (sessionId: string) => `${prefix}s:{${sessionId}}`,
-    hits: (hitKey: string) => `${prefix}hit:${hitKey}`
+    hits: (hitKey: string) => `${prefix}hit:${hitKey}`,
+    // The revocation feed, names fixed by docs/revocation-protocol.md.
+    deny: `${prefix}deny`,
+    denyExp: `${prefix}deny:exp`,
+    epoch: `${prefix}epoch`,
+    channel: `${prefix}revocations`
   }
 }
 

@@ -10,6 +10,12 @@
  * Times are epoch milliseconds passed in by the caller (`now`), so that tests and
  * drivers agree on the clock. Any driver failure to reach its backend throws
  * `StoreUnavailableError` (routes answer 503 STORE_UNAVAILABLE).
+ *
+ * Revocations also feed the verifiers (docs/revocation-protocol.md): every method
+ * that revokes (revokeSession, revokeUserSessions, rotateRefresh's reuse branch)
+ * writes the denylist entry (hash + expiry zset), creates the epoch when it is
+ * missing and publishes the entry, in the SAME atomic step as the session change,
+ * so a revocation is never saved without its denylist entry.
  */
 
 export interface User {
@@ -85,6 +91,17 @@ export interface RotateInput {
   newExpiresAt: number
 }
 
+/** What a verifier loads on start and after every reconnect (docs/revocation-protocol.md). */
+export interface Denylist {
+  /** `<createdAtMs>:<random>`: tokens with `iat * 1000 < createdAtMs` are revoked. */
+  epoch: string
+  /** `<field>=<value>`, e.g. `s:<sid>=<revokedAtMs>:<expiresAtMs>` or `u:<userId>=<revokedAtMs>:<expiresAtMs>[:<exceptSid>]`. */
+  entries: string[]
+}
+
+/** Receives each revocation as published: `<field>=<value>`, the same text as the hash. */
+export type RevocationListener = (message: string) => void
+
 export interface Store {
   readonly driver: 'memory' | 'redis'
 
@@ -114,14 +131,45 @@ export interface Store {
   /** Stores a new session and indexes it under its user. Kept until expiresAt (+ margin). */
   createSession (session: Session): Promise<void>
   getSession (id: string): Promise<Session | null>
-  /** Atomic refresh-token rotation with reuse detection, see RotateStatus. */
+  /**
+   * Atomic refresh-token rotation with reuse detection, see RotateStatus. The
+   * 'reused' branch revokes the session and writes + publishes `s:<sid>` in the same step.
+   */
   rotateRefresh (input: RotateInput): Promise<RotateResult>
-  /** Marks one session revoked; returns it, or null when it did not exist. Idempotent. */
+  /**
+   * Marks one session revoked; returns it, or null when it did not exist. Idempotent:
+   * the first revocation stands. When it revokes (the session was not revoked yet) it
+   * writes and publishes the denylist entry `s:<id>` in the same atomic step.
+   */
   revokeSession (id: string, reason: string, now: number): Promise<Session | null>
-  /** Revokes every live session of a user, except `exceptSessionId`; returns the ids revoked. */
+  /**
+   * Revokes every live session of a user, except `exceptSessionId`; returns the ids
+   * revoked. Always writes and publishes ONE user entry `u:<userId>` (revokedAt = now,
+   * exceptSid = exceptSessionId), which kills every token of the user issued before
+   * it, including tokens of sessions a verifier has never seen. Merging with an
+   * existing user entry keeps the later revokedAt and expiresAt and takes this
+   * call's exceptSid.
+   */
   revokeUserSessions (userId: string, reason: string, now: number, exceptSessionId?: string): Promise<string[]>
   /** The user's sessions that are neither revoked nor expired, oldest first. */
   listUserSessions (userId: string, now: number): Promise<Session[]>
+
+  // revocation feed (docs/revocation-protocol.md)
+  /** Creates the epoch when it is missing (SET NX); returns the epoch in force. */
+  ensureEpoch (now: number): Promise<string>
+  /** The epoch (created when missing) and every denylist entry, as `<field>=<value>`. */
+  denylist (): Promise<Denylist>
+  /**
+   * Delivers every revocation written from now on. Memory driver: in process,
+   * synchronously inside the revoking call. Redis driver: over a `duplicate()` of
+   * the lent client in subscriber mode, opened on first use and closed when the
+   * last listener leaves; `denylist()` waits for that subscription to be
+   * confirmed, so "subscribe, then load" misses nothing.
+   * Returns the function that unsubscribes this listener.
+   */
+  subscribeRevocations (listener: RevocationListener): () => void
+  /** Drops the entries whose `expiresAtMs <= now` (hash and zset in one step); returns how many. */
+  pruneDenylist (now: number): Promise<number>
 
   // lifecycle
   /** Resolves when the backend answers; throws StoreUnavailableError otherwise. */

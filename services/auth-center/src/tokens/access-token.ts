@@ -12,6 +12,8 @@ export interface AccessTokenInput {
   now: number
   /** Confirmation claim for sender-constrained tokens (RFC 9449 `jkt`, or a cookie hash). */
   cnf?: Record<string, string>
+  /** Hard upper bound of `exp` (sliding sessions: the session's absolute end). */
+  notAfterMs?: number
 }
 
 export interface IssuedAccessToken {
@@ -24,7 +26,8 @@ export interface IssuedAccessToken {
 /** An RFC 9068 access token (`typ: at+jwt`), plus `sid`. */
 export function issueAccessToken (keys: KeyRing, input: AccessTokenInput): IssuedAccessToken {
   const iat = Math.floor(input.now / 1000)
-  const expiresIn = Math.max(1, Math.round(input.ttlMs / 1000))
+  let expiresIn = Math.max(1, Math.round(input.ttlMs / 1000))
+  if (input.notAfterMs !== undefined) expiresIn = Math.min(expiresIn, Math.floor(input.notAfterMs / 1000) - iat)
   const jti = randomBytes(16).toString('base64url')
   const payload: Record<string, unknown> = {
     iss: input.issuer,

@@ -26,6 +26,14 @@ t.test('passwords: set with a code, log in with it, change it', async (t) => {
     t.equal(mine.status, 200, 'the session that changed it lives on')
   })
 
+  t.test('the change wrote ONE u:<userId> denylist entry sparing the session that made it', async (t) => {
+    const { entries } = await ac.app.revocationFeed.load()
+    const user = entries.filter((e) => e.startsWith(`u:${first.user.id}=`))
+    t.equal(user.length, 1)
+    t.match(user[0], new RegExp(`^u:${first.user.id}=\\d+:\\d+:${first.session_id}$`), 'revokedAt:expiresAt:exceptSid')
+    t.notOk(entries.some((e) => e.startsWith(`s:${other.session_id}=`)), 'no per-session entry needed')
+  })
+
   t.test('logs in with the password; a wrong one is INVALID_CREDENTIALS like an unknown number', async (t) => {
     const ok = await ac.call('POST', '/auth/login', { mobile: '13800000000', password: 'correct horse battery' })
     t.equal(ok.status, 200)

@@ -7,6 +7,7 @@ import { Redis } from 'ioredis'
 import { startRedis } from '@authcenter/testkit'
 import { createRedisStore, redisClientOptions, type Session, type Store } from '../../src/store/index.js'
 import { storeContract } from './store.contract.js'
+import { DEFAULT_DENY_TTL_MS } from '../../src/store/denylist.js'
 
 const server = await startRedis()
 t.teardown(() => server.close())
@@ -101,6 +102,102 @@ t.test('redis layout', async (t) => {
   })
 })
 
+t.test('redis revocation feed (docs/revocation-protocol.md)', async (t) => {
+  /** A plain ioredis subscriber, as a verifier in another process would have. */
+  async function rawSubscriber (t: Test, url: string, channel: string): Promise<string[]> {
+    const sub = new Redis(url)
+    sub.on('error', () => {})
+    t.teardown(() => { sub.disconnect() })
+    const messages: string[] = []
+    sub.on('message', (ch: string, m: string) => { if (ch === channel) messages.push(m) })
+    await sub.subscribe(channel)
+    return messages
+  }
+
+  t.test('a revocation is in ac:deny, ac:deny:exp and on ac:revocations, with the epoch, from one script', async (t) => {
+    const client = await newClient(t, server.url)
+    const store = createRedisStore(client, { prefix: 'feed1:', denyTtlMs: 60_000 })
+    t.teardown(() => store.close())
+    const messages = await rawSubscriber(t, server.url, 'feed1:revocations')
+    const now = Date.now()
+    const s = newSession('u1', now)
+    await store.createSession(s)
+    await client.del('feed1:epoch')
+
+    await store.revokeSession(s.id, 'kicked', now)
+    const value = `${now}:${now + 60_000}`
+    await pollUntil(async () => messages.length === 1)
+    t.strictSame(messages, [`s:${s.id}=${value}`], 'PUBLISH <field>=<value>')
+    t.equal(await client.hget('feed1:deny', `s:${s.id}`), value, 'HSET field value')
+    t.equal(await client.zscore('feed1:deny:exp', `s:${s.id}`), String(now + 60_000), 'ZADD expiresAt field')
+    t.match(await client.get('feed1:epoch'), /^\d+:[0-9a-f]{16}$/, 'the script made the missing epoch')
+
+    await store.revokeUserSessions('u1', 'password_changed', now + 1, 'keep-me')
+    await pollUntil(async () => messages.length === 2)
+    t.equal(messages[1], `u:u1=${now + 1}:${now + 60_001}:keep-me`)
+    t.equal(await client.hget('feed1:deny', 'u:u1'), `${now + 1}:${now + 60_001}:keep-me`)
+  })
+
+  t.test('the store\'s own subscription (a duplicate() connection) gets the same messages, and closes with the store', async (t) => {
+    const client = await newClient(t, server.url)
+    const store = createRedisStore(client, { prefix: 'feed2:' })
+    const got: string[] = []
+    store.subscribeRevocations((m) => { got.push(m) })
+    await store.denylist()
+    const before = Number(String(await client.client('LIST')).split('\n').filter((l) => l.includes('cmd=subscribe')).length)
+    t.ok(before >= 1, 'a subscriber connection exists')
+    const now = Date.now()
+    const s = newSession('u1', now)
+    await store.createSession(s)
+    await store.revokeSession(s.id, 'logout', now)
+    await pollUntil(async () => got.length === 1)
+    t.equal(got[0], `s:${s.id}=${now}:${now + DEFAULT_DENY_TTL_MS}`)
+    await store.close()
+    await pollUntil(async () => String(await client.client('LIST')).split('\n').filter((l) => l.includes('cmd=subscribe')).length < before)
+  })
+
+  t.test('denylist() reads the whole hash (HSCAN) and prune removes from hash and zset together', async (t) => {
+    const client = await newClient(t, server.url)
+    const store = createRedisStore(client, { prefix: 'feed3:', denyTtlMs: 1_000 })
+    const now = Date.now()
+    for (let i = 0; i < 1200; i++) await store.revokeUserSessions(`user-${i}`, 'admin', i < 1100 ? now - 2_000 : now)
+    const all = await store.denylist()
+    t.equal(all.entries.length, 1200)
+    t.equal(await store.pruneDenylist(now), 1100, 'more than one batch')
+    t.equal(await client.hlen('feed3:deny'), 100)
+    t.equal(await client.zcard('feed3:deny:exp'), 100)
+    t.equal((await store.denylist()).entries.length, 100)
+  })
+
+  t.test('the epoch is recreated with a later time after FLUSHALL and after an empty restart', async (t) => {
+    const own = await startRedis()
+    t.teardown(() => own.close())
+    const client = await newClient(t, own.url)
+    const store = createRedisStore(client)
+    const t0 = Date.now()
+    const first = await store.ensureEpoch(t0)
+    t.equal(await store.ensureEpoch(t0 + 5_000), first, 'created once')
+    t.equal(await client.get('ac:epoch'), first)
+
+    await client.flushall()
+    const s = newSession('u1', t0 + 10_000)
+    await store.createSession(s)
+    const afterFlush = await client.get('ac:epoch')
+    t.ok(afterFlush !== null && Number(afterFlush.split(':')[0]) > Number(first.split(':')[0]),
+      `a login after FLUSHALL makes a later epoch (${String(afterFlush)} > ${first})`)
+
+    await own.stop()
+    await own.start()
+    await pollUntil(async () => await store.ping().then(() => true, () => false))
+    t.equal(await client.get('ac:epoch'), null, 'the restart lost everything')
+    await store.revokeUserSessions('u1', 'admin', t0 + 20_000)
+    const afterRestart = await client.get('ac:epoch')
+    t.ok(afterRestart !== null && Number(afterRestart.split(':')[0]) > Number(afterFlush!.split(':')[0]),
+      'the first revocation after the restart makes a later epoch')
+    t.equal((await store.denylist()).epoch, afterRestart)
+  })
+})
+
 t.test('redis faults', async (t) => {
   t.test('with redis down every method fails fast with STORE_UNAVAILABLE, and works again once it is back', async (t) => {
     const own = await startRedis()
@@ -179,6 +276,9 @@ function everyMethod (s: Session, now: number): Array<[string, (store: Store) =>
     ['revokeSession', async (st) => await st.revokeSession(s.id, 'x', now)],
     ['revokeUserSessions', async (st) => await st.revokeUserSessions('u1', 'x', now)],
     ['listUserSessions', async (st) => await st.listUserSessions('u1', now)],
+    ['ensureEpoch', async (st) => await st.ensureEpoch(now)],
+    ['denylist', async (st) => await st.denylist()],
+    ['pruneDenylist', async (st) => await st.pruneDenylist(now)],
     ['ping', async (st) => { await st.ping() }]
   ]
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Test } from 'tap'
 import type { Session, Store, User } from '../../src/store/index.js'
+import { DEFAULT_DENY_TTL_MS } from '../../src/store/denylist.js'
 
 export interface StoreFixture {
   store: Store
@@ -398,11 +399,155 @@ export async function storeContract (t: Test, name: string, makeStore: () => Pro
       })
     })
 
+    t.test('revocation feed', async (t) => {
+      const TTL = DEFAULT_DENY_TTL_MS
+
+      /** A listener that collects messages; `subscribe then load`, as a verifier does. */
+      async function listen (t: Test, store: Store): Promise<{ messages: string[], stop: () => void }> {
+        const messages: string[] = []
+        const stop = store.subscribeRevocations((m) => { messages.push(m) })
+        t.teardown(stop)
+        await store.denylist()
+        return { messages, stop }
+      }
+
+      async function entries (store: Store): Promise<Map<string, string>> {
+        const { entries } = await store.denylist()
+        return new Map(entries.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]))
+      }
+
+      t.test('the epoch is "<createdAtMs>:<random>", made once, floored to the second', async (t) => {
+        const store = await fresh(t)
+        const now = Date.now()
+        const epoch = await store.ensureEpoch(now)
+        t.match(epoch, /^\d+:[0-9a-f]{16}$/)
+        const created = Number(epoch.split(':')[0])
+        t.equal(created % 1000, 0, 'a whole second')
+        t.ok(created <= now && created > now - 1000, `created ${created} for now ${now}`)
+        t.equal(await store.ensureEpoch(now + 10_000), epoch, 'SET NX: the first one stays')
+        t.equal((await store.denylist()).epoch, epoch)
+      })
+
+      t.test('revokeSession writes s:<sid> = revokedAt:expiresAt and publishes it, only when it revokes', async (t) => {
+        const store = await fresh(t)
+        const { messages } = await listen(t, store)
+        const now = Date.now()
+        const s = newSession(randomUUID(), now)
+        await store.createSession(s)
+        await store.revokeSession(s.id, 'kicked', now + 1)
+        const value = `${now + 1}:${now + 1 + TTL}`
+        await until(() => messages.length >= 1)
+        t.strictSame(messages, [`s:${s.id}=${value}`], 'one message, the same text as the hash')
+        t.equal((await entries(store)).get(`s:${s.id}`), value)
+
+        await store.revokeSession(s.id, 'admin', now + 50)
+        await store.revokeSession(randomUUID(), 'admin', now + 50)
+        await sleep(100)
+        t.equal(messages.length, 1, 'an already revoked or unknown session writes nothing')
+        t.equal((await entries(store)).get(`s:${s.id}`), value, 'the first entry stands')
+      })
+
+      t.test('refresh-token reuse writes and publishes s:<sid> in the rotation step', async (t) => {
+        const store = await fresh(t)
+        const { messages } = await listen(t, store)
+        const now = Date.now()
+        const s = newSession(randomUUID(), now)
+        await store.createSession(s)
+        await store.rotateRefresh({ sessionId: s.id, presentedGen: s.refreshGen, now, graceMs: 0, newExpiresAt: now + 60_000 })
+        t.equal((await entries(store)).size, 0, 'a rotation writes nothing')
+        const r = await store.rotateRefresh({ sessionId: s.id, presentedGen: s.refreshGen, now: now + 7, graceMs: 0, newExpiresAt: now + 60_000 })
+        t.equal(r.status, 'reused')
+        await until(() => messages.length >= 1)
+        t.strictSame(messages, [`s:${s.id}=${now + 7}:${now + 7 + TTL}`])
+        t.equal((await entries(store)).get(`s:${s.id}`), `${now + 7}:${now + 7 + TTL}`)
+      })
+
+      t.test('revokeUserSessions writes ONE u:<userId> entry, with exceptSid when one session survives', async (t) => {
+        const store = await fresh(t)
+        const { messages } = await listen(t, store)
+        const now = Date.now()
+        const userId = randomUUID()
+        const keep = newSession(userId, now - 2)
+        const a = newSession(userId, now - 1)
+        for (const s of [keep, a]) await store.createSession(s)
+
+        await store.revokeUserSessions(userId, 'password_changed', now, keep.id)
+        await until(() => messages.length >= 1)
+        const withExcept = `${now}:${now + TTL}:${keep.id}`
+        t.strictSame(messages, [`u:${userId}=${withExcept}`], 'one message for the user, none per session')
+        const map = await entries(store)
+        t.equal(map.get(`u:${userId}`), withExcept)
+        t.notOk(map.has(`s:${a.id}`), 'no session entries: the user entry covers them')
+
+        // A later user-level revocation without exception: later time, no exceptSid.
+        await store.revokeUserSessions(userId, 'admin', now + 100)
+        await until(() => messages.length >= 2)
+        t.equal(messages[1], `u:${userId}=${now + 100}:${now + 100 + TTL}`)
+        // An earlier clock (another replica) never moves the entry back.
+        await store.revokeUserSessions(userId, 'logout_others', now + 50, keep.id)
+        await until(() => messages.length >= 3)
+        t.equal((await entries(store)).get(`u:${userId}`), `${now + 100}:${now + 100 + TTL}:${keep.id}`)
+        t.equal(messages[2], `u:${userId}=${now + 100}:${now + 100 + TTL}:${keep.id}`, 'the message carries the stored value')
+      })
+
+      t.test('a user with no live session still gets the user entry (tokens the store no longer knows)', async (t) => {
+        const store = await fresh(t)
+        const userId = randomUUID()
+        const now = Date.now()
+        t.strictSame(await store.revokeUserSessions(userId, 'admin', now), [])
+        t.equal((await entries(store)).get(`u:${userId}`), `${now}:${now + TTL}`)
+      })
+
+      t.test('pruneDenylist drops entries whose expiresAt has passed, and only those', async (t) => {
+        const store = await fresh(t)
+        const now = Date.now()
+        const old = newSession(randomUUID(), now - TTL - 10)
+        const recent = newSession(randomUUID(), now)
+        for (const s of [old, recent]) await store.createSession(s)
+        await store.revokeSession(old.id, 'logout', now - TTL - 10)
+        await store.revokeSession(recent.id, 'logout', now)
+        const oldUser = randomUUID()
+        await store.revokeUserSessions(oldUser, 'admin', now - TTL)
+
+        t.equal(await store.pruneDenylist(now - TTL - 11), 0, 'nothing expired yet')
+        t.equal(await store.pruneDenylist(now), 2, 'expiresAt <= now: both old entries')
+        t.strictSame([...(await entries(store)).keys()], [`s:${recent.id}`])
+        t.equal(await store.pruneDenylist(now), 0)
+      })
+
+      t.test('unsubscribe stops delivery; a throwing listener breaks nothing', async (t) => {
+        const store = await fresh(t)
+        const bad = store.subscribeRevocations(() => { throw new Error('listener bug') })
+        t.teardown(bad)
+        const { messages, stop } = await listen(t, store)
+        const now = Date.now()
+        const a = newSession(randomUUID(), now)
+        const b = newSession(randomUUID(), now)
+        for (const s of [a, b]) await store.createSession(s)
+        t.equal((await store.revokeSession(a.id, 'logout', now))?.revokedAt, now, 'the revocation is saved')
+        await until(() => messages.length >= 1)
+        stop()
+        await store.revokeSession(b.id, 'logout', now)
+        await sleep(100)
+        t.equal(messages.length, 1, 'nothing after unsubscribe')
+        t.ok((await entries(store)).has(`s:${b.id}`), 'still written')
+      })
+    })
+
     t.test('ping resolves', async (t) => {
       const store = await fresh(t)
       await t.resolves(store.ping())
     })
   })
+}
+
+/** Polls (for the Redis driver, messages arrive over the network). */
+async function until (check: () => boolean, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`)
+    await sleep(10)
+  }
 }
 
 let mobileSeq = 0

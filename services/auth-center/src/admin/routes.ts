@@ -1,0 +1,73 @@
+import { createHash, timingSafeEqual } from 'node:crypto'
+import { Type } from '@sinclair/typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { AdminUnauthorizedError, SessionNotFoundError, UserNotFoundError } from '../errors.js'
+import { replies } from '../schemas.js'
+import { revokeSession, revokeUserSessions } from '../sessions/revoke.js'
+import { AdminSessionView, SessionId, viewSession } from '../sessions/view.js'
+
+export interface AdminOptions {
+  /** AUTH_ADMIN_TOKEN. The app registers this plugin only when it is set. */
+  token: string
+}
+
+const UserParams = Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9._:-]{1,128}$' }) })
+const SessionParams = Type.Object({ id: SessionId })
+
+const sha256 = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest()
+
+/**
+ * The admin API, guarded by AUTH_ADMIN_TOKEN as a Bearer credential (OAuth2 scopes
+ * replace it later). The presented value and the configured one are compared as
+ * SHA-256 digests with timingSafeEqual: equal-length buffers whatever was sent, so
+ * neither the content nor the length of the credential leaks through timing.
+ * Missing or wrong: 401 ADMIN_UNAUTHORIZED with WWW-Authenticate: Bearer.
+ * Every revocation goes through sessions/revoke.ts (reason 'admin').
+ */
+const adminRoutes: FastifyPluginAsyncTypebox<AdminOptions> = async (app, opts) => {
+  if (typeof opts.token !== 'string' || opts.token === '') throw new TypeError('admin routes: token is required')
+  const expected = sha256(opts.token)
+
+  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    const header = request.headers.authorization
+    const m = header === undefined ? null : /^Bearer +(\S+) *$/i.exec(header)
+    const ok = m !== null && timingSafeEqual(sha256(m[1]!), expected)
+    if (!ok) {
+      reply.header('www-authenticate', m === null ? 'Bearer realm="admin"' : 'Bearer realm="admin", error="invalid_token"')
+      throw new AdminUnauthorizedError()
+    }
+    reply.header('cache-control', 'no-store')
+  })
+
+  async function mustExist (userId: string): Promise<void> {
+    if (await app.deps.store.getUser(userId) === null) throw new UserNotFoundError()
+  }
+
+  /** Every session of the user ends; ONE user-level denylist entry covers all their tokens. */
+  app.post('/admin/users/:id/logout', {
+    schema: { params: UserParams, response: replies({ 200: Type.Object({ revoked: Type.Integer({ minimum: 0 }) }) }) }
+  }, async (request) => {
+    await mustExist(request.params.id)
+    const ids = await revokeUserSessions(app.deps, request.params.id, 'admin')
+    return { revoked: ids.length }
+  })
+
+  app.delete('/admin/sessions/:id', {
+    schema: { params: SessionParams, response: replies({ 204: Type.Null() }) }
+  }, async (request, reply) => {
+    // Idempotent: an already revoked session answers 204 again; an unknown one 404.
+    if (!(await revokeSession(app.deps, request.params.id, 'admin'))) throw new SessionNotFoundError()
+    return reply.code(204).send(null)
+  })
+
+  app.get('/admin/users/:id/sessions', {
+    schema: { params: UserParams, response: replies({ 200: Type.Object({ sessions: Type.Array(AdminSessionView) }) }) }
+  }, async (request) => {
+    await mustExist(request.params.id)
+    const sessions = await app.deps.store.listUserSessions(request.params.id, app.deps.now())
+    return { sessions: sessions.map((s) => ({ ...viewSession(s), user_id: s.userId })) }
+  })
+}
+
+export default adminRoutes
