@@ -1,12 +1,12 @@
 import type {
-  RateResult, RevocationListener, RotateInput, RotateResult, Session, SmsCheckResult, SmsIssueResult, Store, User
+  RateResult, RevocationListener, RiskEvent, RotateInput, RotateResult, Session, SmsCheckResult, SmsIssueResult, Store, User
 } from './store.js'
 import {
   DEFAULT_DENY_TTL_MS, assertDenyTtl, denyMessage, formatDenyValue, mergeUserEntry, newEpoch, parseDenyValue,
   sessionField, userField
 } from './denylist.js'
 import {
-  REUSED_REASON, assertCandidate, assertSmsOptions, assertWindow, byCreatedAt, decideRotation, isLive, sessionRetentionMs
+  REUSED_REASON, RISK_EVENTS_KEPT, assertCandidate, assertSmsOptions, assertWindow, byCreatedAt, decideRotation, isLive, sessionRetentionMs
 } from './rules.js'
 
 export interface MemoryStoreOptions {
@@ -57,6 +57,9 @@ export function createMemoryStore (opts: MemoryStoreOptions = {}): Store {
   const sessionIdsByUser = new Map<string, Set<string>>()
   /** field → value, see denylist.ts. */
   const deny = new Map<string, string>()
+  /** markOnce keys → deadline. */
+  const markers = new Map<string, number>()
+  const riskEvents = new Map<string, RiskEvent[]>()
   let epoch: string | undefined
   const listeners = new Set<RevocationListener>()
 
@@ -132,6 +135,7 @@ export function createMemoryStore (opts: MemoryStoreOptions = {}): Store {
     for (const [k, v] of cooldowns) if (v <= now) cooldowns.delete(k)
     for (const [k, v] of counters) if (v.resetAt <= now) counters.delete(k)
     for (const [k, v] of sessions) if (v.deadline <= now) dropSession(k, v.session.userId)
+    for (const [k, v] of markers) if (v <= now) markers.delete(k)
   }
 
   // unref: a store must never be what keeps the process (or a test run) alive.
@@ -305,6 +309,25 @@ export function createMemoryStore (opts: MemoryStoreOptions = {}): Store {
         }
       }
       return dropped
+    },
+
+    async markOnce (key, ttlMs) {
+      const now = Date.now()
+      const until = markers.get(key)
+      if (until !== undefined && until > now) return false
+      markers.set(key, now + ttlMs)
+      return true
+    },
+
+    async addRiskEvent (event) {
+      const list = riskEvents.get(event.userId) ?? []
+      list.unshift(withoutUndefined({ ...event }))
+      if (list.length > RISK_EVENTS_KEPT) list.length = RISK_EVENTS_KEPT
+      riskEvents.set(event.userId, list)
+    },
+
+    async listRiskEvents (userId) {
+      return (riskEvents.get(userId) ?? []).map((e) => ({ ...e }))
     },
 
     async ping () {},

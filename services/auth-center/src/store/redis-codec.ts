@@ -33,7 +33,9 @@ const sessionSpec: FieldSpec<Session> = {
   rotatedAt: 'number',
   refreshNonce: 'string',
   revokedAt: 'number?',
-  revokedReason: 'string?'
+  revokedReason: 'string?',
+  jkt: 'string?',
+  fgpHash: 'string?'
 }
 
 /** `[field, value, field, value, …]` for HSET, skipping absent optional fields. */

@@ -1,11 +1,11 @@
 import { Cluster, type RedisOptions } from 'ioredis'
 import { StoreUnavailableError } from '../errors.js'
-import type { RevocationListener, RotateStatus, Session, SmsCheckResult, Store } from './store.js'
+import type { RevocationListener, RiskEvent, RotateStatus, Session, SmsCheckResult, Store } from './store.js'
 import {
   DEFAULT_DENY_TTL_MS, assertDenyTtl, denyMessage, newEpoch, sessionField, userField
 } from './denylist.js'
 import {
-  REUSED_REASON, assertCandidate, assertSmsOptions, assertWindow, byCreatedAt, isLive, sessionRetentionMs
+  REUSED_REASON, RISK_EVENTS_KEPT, RISK_EVENTS_TTL_MS, assertCandidate, assertSmsOptions, assertWindow, byCreatedAt, isLive, sessionRetentionMs
 } from './rules.js'
 import { decodeSession, decodeUser, encodeSession, encodeUser, flatToHash } from './redis-codec.js'
 import {
@@ -292,6 +292,24 @@ export function createRedisStore (client: RedisClient, opts: RedisStoreOptions =
       }
     },
 
+    async markOnce (markKey, ttlMs) {
+      return (await io(async () => await client.set(key.marker(markKey), '1', 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX'))) === 'OK'
+    },
+
+    async addRiskEvent (event) {
+      const k = key.risk(event.userId)
+      await io(async () => await client.multi()
+        .lpush(k, JSON.stringify(event))
+        .ltrim(k, 0, RISK_EVENTS_KEPT - 1)
+        .pexpire(k, RISK_EVENTS_TTL_MS)
+        .exec())
+    },
+
+    async listRiskEvents (userId) {
+      const raw = await io(async () => await client.lrange(key.risk(userId), 0, -1))
+      return raw.map((r) => JSON.parse(r) as RiskEvent)
+    },
+
     async ping () {
       await io(async () => await client.ping())
     },
@@ -397,6 +415,8 @@ function keys (prefix: string) {
     userSessions: (userId: string) => `${prefix}u:{${userId}}:sessions`,
     session: (sessionId: string) => `${prefix}s:{${sessionId}}`,
     hits: (hitKey: string) => `${prefix}hit:${hitKey}`,
+    marker: (markKey: string) => `${prefix}once:${markKey}`,
+    risk: (userId: string) => `${prefix}u:{${userId}}:risk`,
     // The revocation feed, names fixed by docs/revocation-protocol.md.
     deny: `${prefix}deny`,
     denyExp: `${prefix}deny:exp`,

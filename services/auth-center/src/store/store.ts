@@ -47,6 +47,24 @@ export interface Session {
   refreshNonce: string
   revokedAt?: number
   revokedReason?: string
+  /** DPoP binding: RFC 7638 thumbprint of the key the session's tokens are bound to. */
+  jkt?: string
+  /** Cookie binding: SHA-256 (base64url) of the fingerprint cookie set at login. */
+  fgpHash?: string
+}
+
+/** Something suspicious about a session, kept for the admin API (GET /admin/users/:id/risk-events). */
+export interface RiskEvent {
+  at: number
+  userId: string
+  sessionId?: string
+  clientId?: string
+  ip?: string
+  userAgent?: string
+  /** e.g. dpop_key_mismatch, fingerprint_missing, refresh_token_reused, ip_changed, user_agent_changed */
+  reason: string
+  /** Whether the request was refused (and the session revoked) or only recorded. */
+  refused: boolean
 }
 
 export type SmsCheckResult =
@@ -170,6 +188,14 @@ export interface Store {
   subscribeRevocations (listener: RevocationListener): () => void
   /** Drops the entries whose `expiresAtMs <= now` (hash and zset in one step); returns how many. */
   pruneDenylist (now: number): Promise<number>
+
+  // one-time markers and risk events
+  /** Atomic check-and-mark: true the first time `key` is marked within `ttlMs` (DPoP proof jti replay cache). */
+  markOnce (key: string, ttlMs: number): Promise<boolean>
+  /** Records a risk event; the newest 100 per user are kept for 90 days. */
+  addRiskEvent (event: RiskEvent): Promise<void>
+  /** Newest first. */
+  listRiskEvents (userId: string): Promise<RiskEvent[]>
 
   // lifecycle
   /** Resolves when the backend answers; throws StoreUnavailableError otherwise. */

@@ -534,6 +534,35 @@ export async function storeContract (t: Test, name: string, makeStore: () => Pro
       })
     })
 
+    t.test('markOnce: one true per key within its ttl, 50 concurrent marks included', async (t) => {
+      const store = await fresh(t)
+      const results = await Promise.all(Array.from({ length: 50 }, () => store.markOnce('jkt:jti-1', 300)))
+      t.equal(results.filter(Boolean).length, 1)
+      t.equal(await store.markOnce('jkt:jti-2', 300), true, 'another key is independent')
+      await new Promise((resolve) => setTimeout(resolve, 350))
+      t.equal(await store.markOnce('jkt:jti-1', 300), true, 'after the ttl the key is free again')
+    })
+
+    t.test('risk events: newest first, bounded, per user', async (t) => {
+      const store = await fresh(t)
+      const userId = randomUUID()
+      for (let i = 0; i < 105; i++) {
+        await store.addRiskEvent({ at: 1000 + i, userId, sessionId: 's1', reason: i % 2 === 0 ? 'ip_changed' : 'dpop_key_mismatch', refused: i % 2 === 1, ip: '10.0.0.1' })
+      }
+      const events = await store.listRiskEvents(userId)
+      t.equal(events.length, 100)
+      t.equal(events[0]!.at, 1104)
+      t.strictSame(events[0], { at: 1104, userId, sessionId: 's1', reason: 'ip_changed', refused: false, ip: '10.0.0.1' })
+      t.strictSame(await store.listRiskEvents(randomUUID()), [])
+    })
+
+    t.test('sessions keep their binding (jkt, fgpHash)', async (t) => {
+      const store = await fresh(t)
+      const s = newSession(randomUUID(), Date.now(), { jkt: 'thumbprint', fgpHash: 'hash' })
+      await store.createSession(s)
+      t.strictSame(await store.getSession(s.id), s)
+    })
+
     t.test('ping resolves', async (t) => {
       const store = await fresh(t)
       await t.resolves(store.ping())
