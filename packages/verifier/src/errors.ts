@@ -7,9 +7,10 @@ export const errorCodes = {
   TOKEN_MALFORMED: { statusCode: 401, description: 'Not a compact JWS: wrong number of segments (a JWE has five), bad base64url, bad JSON, a header or payload that is not a JSON object, not a string, or larger than `maxTokenBytes`.' },
   TOKEN_EXPIRED: { statusCode: 401, description: '`exp` is in the past by more than `clockTolerance`. Refresh the token.' },
   TOKEN_INVALID: { statusCode: 401, description: 'Signature, algorithm, `typ`, header, key, `iss`, `aud`, `nbf`, `iat` or a required claim is wrong. Log in again.' },
-  TOKEN_REVOKED: { statusCode: 401, description: 'The session behind the token was revoked (reserved for the revocation feed).' },
+  TOKEN_REVOKED: { statusCode: 401, description: 'The session behind the token, or every session of its user issued before a time, was revoked (revocation feed). Log in again.' },
   INSUFFICIENT_SCOPE: { statusCode: 403, description: 'The token is valid but lacks a scope the route requires.' },
-  JWKS_UNAVAILABLE: { statusCode: 503, description: 'No verification key could be obtained at all (the first JWKS fetch failed). Retry later.' }
+  JWKS_UNAVAILABLE: { statusCode: 503, description: 'No verification key could be obtained at all (the first JWKS fetch failed). Retry later.' },
+  REVOCATION_UNAVAILABLE: { statusCode: 503, description: 'The revocation list is not fresh (never loaded, or not reloaded for longer than `maxStaleness`) and `failMode` is `closed`. Retry later.' }
 } as const satisfies Record<string, { statusCode: number, description: string }>
 
 /** The `code` of a {@link TokenError}; `switch (err.code)` is exhaustive over it. */
@@ -31,7 +32,7 @@ export type TokenErrorCode = keyof typeof errorCodes
 export class TokenError extends Error {
   /** Stable, machine-readable reason; clients decide "refresh or log in" from it. */
   readonly code: TokenErrorCode
-  /** 401, 403 for `INSUFFICIENT_SCOPE`, 503 for `JWKS_UNAVAILABLE`. */
+  /** 401, 403 for `INSUFFICIENT_SCOPE`, 503 for `JWKS_UNAVAILABLE` and `REVOCATION_UNAVAILABLE`. */
   readonly statusCode: number
 
   constructor (code: TokenErrorCode, message: string, options?: { cause?: unknown }) {

@@ -52,6 +52,7 @@ export function challenge (err: TokenError, realm: string | undefined, scope: re
       if (scope !== undefined) params.push(`scope=${quoted(scope.join(' '))}`)
       break
     case 'JWKS_UNAVAILABLE':
+    case 'REVOCATION_UNAVAILABLE':
       return undefined
     default:
       params.push('error="invalid_token"', `error_description=${quoted(err.message)}`)
@@ -86,8 +87,13 @@ const plugin: FastifyPluginAsync<VerifierPluginOptions> = async (app, options) =
     }
     verifier = options.verifier
   } else {
+    // Revocation state changes go to the app's logger unless another is given.
+    const { revocation } = options
+    const withLogger = typeof revocation === 'object' && revocation !== null && revocation.logger === undefined
+      ? { ...options, revocation: { ...revocation, logger: app.log } }
+      : options
     // Throws a TypeError naming the bad option, which fails the registration.
-    verifier = createVerifier(options)
+    verifier = createVerifier(withLogger)
     // We close only what we created.
     app.addHook('onClose', async () => verifier.close())
   }
@@ -102,7 +108,7 @@ const plugin: FastifyPluginAsync<VerifierPluginOptions> = async (app, options) =
   async function refuse (reply: FastifyReply, err: TokenError, scope: readonly string[] | undefined): Promise<FastifyReply> {
     const header = challenge(err, realm, scope)
     if (header !== undefined) reply.header('www-authenticate', header)
-    if (err.code === 'JWKS_UNAVAILABLE') reply.header('retry-after', '1')
+    if (err.statusCode === 503) reply.header('retry-after', '1')
     return reply.code(err.statusCode).send({
       statusCode: err.statusCode,
       code: err.code,
@@ -132,7 +138,7 @@ const plugin: FastifyPluginAsync<VerifierPluginOptions> = async (app, options) =
  * Fastify plugin: `app.authenticate({ scope })` makes an `onRequest` hook that
  * verifies the Bearer token and sets `request.auth`. Refusals answer 401 with
  * `WWW-Authenticate: Bearer error="invalid_token"`, 403 `insufficient_scope`,
- * or 503 when no key can be obtained; the body is
+ * or 503 when no key or no fresh revocation list can be obtained; the body is
  * `{ statusCode, code, error, message }`.
  *
  * @example

@@ -1,6 +1,7 @@
 export { createVerifier } from './verify.js'
 export type { Auth, Verifier, VerifyOptions } from './verify.js'
 export type { VerifierOptions } from './options.js'
+export type { RedisLike, RedisSubscriberLike, RevocationLogger, RevocationOptions, RevocationSource, RevocationState } from './revocation.js'
 export type { Algorithm } from './algorithms.js'
 export { TokenError, errorCodes } from './errors.js'
 export type { TokenErrorCode } from './errors.js'

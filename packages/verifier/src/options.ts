@@ -1,5 +1,7 @@
 import { algorithmSpecs, defaultAlgorithms } from './algorithms.js'
 import type { Algorithm, AlgorithmSpec } from './algorithms.js'
+import { resolveRevocationOptions } from './revocation.js'
+import type { ResolvedRevocationOptions, RevocationOptions } from './revocation.js'
 
 /** Options of {@link createVerifier}. Every one is checked when the factory is called. */
 export interface VerifierOptions {
@@ -27,6 +29,12 @@ export interface VerifierOptions {
   cacheMaxAge?: number
   /** Timeout in ms of each metadata or JWKS request. Default 5000. */
   timeoutDuration?: number
+  /**
+   * Follow the auth center's revocation feed (docs/revocation-protocol.md):
+   * `{ redis: 'redis://…' }`, `{ redis: ioredisClient }` or `{ source }` for
+   * an in-process feed. Revoked tokens are refused with `TOKEN_REVOKED`.
+   */
+  revocation?: RevocationOptions
 }
 
 /** Options after checks and defaults; frozen. */
@@ -41,6 +49,7 @@ export interface ResolvedOptions {
   readonly cooldownDuration: number
   readonly cacheMaxAge: number
   readonly timeoutDuration: number
+  readonly revocation: ResolvedRevocationOptions | undefined
 }
 
 const units: Record<string, number> = {
@@ -135,6 +144,7 @@ export function resolveOptions (options: VerifierOptions): ResolvedOptions {
     maxTokenBytes,
     cooldownDuration: duration(options.cooldownDuration, 'cooldownDuration', 30_000),
     cacheMaxAge: duration(options.cacheMaxAge, 'cacheMaxAge', 600_000),
-    timeoutDuration: duration(options.timeoutDuration, 'timeoutDuration', 5_000)
+    timeoutDuration: duration(options.timeoutDuration, 'timeoutDuration', 5_000),
+    revocation: resolveRevocationOptions(options.revocation)
   })
 }

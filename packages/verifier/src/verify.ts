@@ -5,6 +5,8 @@ import { RemoteKeySet } from './keys.js'
 import type { VerificationKey } from './keys.js'
 import { resolveOptions } from './options.js'
 import type { VerifierOptions } from './options.js'
+import { RevocationList } from './revocation.js'
+import type { RevocationState } from './revocation.js'
 
 /** Who the verified token speaks for. */
 export interface Auth {
@@ -31,8 +33,22 @@ export interface Verifier {
   (token: unknown, options?: VerifyOptions): Promise<Auth>
   /** The same function as the verifier itself. */
   verify: (token: unknown, options?: VerifyOptions) => Promise<Auth>
-  /** Stops fetching keys (aborts a fetch in flight). Tokens whose key is cached still verify. */
-  close: () => void
+  /**
+   * Stops fetching keys (aborts a fetch in flight) and stops following the
+   * revocation feed (closes the Redis connections the verifier opened; a client
+   * you passed is left open). Tokens whose key is cached still verify, against
+   * the last revocation list.
+   */
+  close: () => Promise<void>
+  /**
+   * Resolves once the first revocation list is loaded; at once without the
+   * `revocation` option. Rejects if the verifier is closed first or ioredis
+   * cannot be loaded; stays pending while Redis is unreachable (race it with
+   * a timeout if you need a bound).
+   */
+  ready: () => Promise<void>
+  /** The revocation list (size, freshness, epoch, a hook per revocation); `undefined` without the `revocation` option. */
+  revocation: RevocationState | undefined
 }
 
 /** A checked header: the algorithm to verify with and the key id. */
@@ -104,11 +120,12 @@ export function createVerifier (options: VerifierOptions): Verifier {
   const keySet = new RemoteKeySet(resolved)
   const headers = new Map<string, Header>()
 
-  // Seam for later checks that run on every verified token, after the
-  // signature and claims and before the scope check (the revocation list
-  // will go here: throw a TokenError('TOKEN_REVOKED', ...)). Kept
-  // synchronous so the hot path stays free of I/O.
-  const checks: Array<(auth: Auth) => void> = []
+  // Checks that run on every verified token, after the signature and claims
+  // and before the scope check. Kept synchronous so the hot path stays free
+  // of I/O.
+  const checks: Array<(auth: Auth, now: number) => void> = []
+  const revocation = resolved.revocation === undefined ? undefined : new RevocationList(resolved.revocation)
+  if (revocation !== undefined) checks.push((auth, now) => revocation.check(auth, now))
 
   function parseHeader (segment: string): Header {
     const header = decodeJson(segment, 'header')
@@ -196,7 +213,15 @@ export function createVerifier (options: VerifierOptions): Verifier {
     const claims = decodeJson(payloadSegment, 'payload')
     if (!isObject(claims)) throw malformed('the payload is not a JSON object')
     const auth = checkClaims(claims, now)
-    for (const check of checks) check(auth)
+    if (revocation !== undefined) {
+      // Only while the first revocation list loads in 'closed' mode (bounded by maxStaleness).
+      const loading = revocation.pending(now)
+      if (loading !== undefined) {
+        await loading
+        now = Date.now()
+      }
+    }
+    for (const check of checks) check(auth, now)
 
     if (required !== undefined) {
       for (const scope of required) {
@@ -212,7 +237,12 @@ export function createVerifier (options: VerifierOptions): Verifier {
 
   return Object.assign(verify, {
     verify,
-    close: () => keySet.close()
+    close: async () => {
+      keySet.close()
+      await revocation?.close()
+    },
+    ready: () => revocation === undefined ? Promise.resolve() : revocation.ready(),
+    revocation: revocation?.state
   })
 }
 

@@ -143,13 +143,19 @@ export async function joseToken (server: AuthServer, key: TestKey, overrides: Re
     .sign(key.cryptoKey)
 }
 
+/**
+ * Options every `verifierFor` verifier gets (under the per-test ones); the
+ * revocation suite sets `revocation` here to rerun the other suites with it.
+ */
+export const verifierDefaults: Partial<VerifierOptions> = {}
+
 /** A verifier for `server`, closed when the test ends. */
 export function verifierFor (
   t: { teardown: (fn: () => unknown) => void },
   server: AuthServer,
   options: Partial<VerifierOptions> = {}
 ): Verifier {
-  const verify = createVerifier({ issuer: server.issuer, audience: AUDIENCE, ...options })
+  const verify = createVerifier({ issuer: server.issuer, audience: AUDIENCE, ...verifierDefaults, ...options })
   t.teardown(() => verify.close())
   return verify
 }

@@ -17,6 +17,7 @@ import logoutRoute from './routes/logout.js'
 import passwordRoute from './routes/password.js'
 import refreshRoute from './routes/refresh.js'
 import sessionsRoutes from './routes/sessions.js'
+import slideRoute from './routes/slide.js'
 import smsCodeRoute from './routes/sms-code.js'
 import wellKnownRoutes from './routes/well-known.js'
 import { createConsoleSender } from './sms/console-sender.js'
@@ -121,6 +122,7 @@ export async function build (config: Readonly<Config>, opts: BuildOptions = {}):
   await app.register(logoutRoute)
   await app.register(passwordRoute)
   await app.register(sessionsRoutes)
+  await app.register(slideRoute)
   // AUTH_ADMIN_TOKEN unset: the admin API is off, its routes do not exist (404).
   if (config.adminToken !== undefined) await app.register(adminRoutes, { token: config.adminToken })
   return app

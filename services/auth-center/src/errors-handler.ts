@@ -28,6 +28,8 @@ export function installErrorHandler (app: FastifyInstance): void {
     if (status === 500 && err.code === undefined) {
       return reply.code(500).send({ statusCode: 500, code: 'INTERNAL', error: 'Internal Server Error', message: 'Something went wrong' })
     }
+    const nonce = (err as { dpopNonce?: string }).dpopNonce
+    if (nonce !== undefined) reply.header('dpop-nonce', nonce)
     if (status === 401 && !reply.hasHeader('www-authenticate') && err.code === 'SESSION_REVOKED') {
       reply.header('www-authenticate', `Bearer error="invalid_token", error_description="${err.message}"`)
     }

@@ -19,11 +19,12 @@ export const Password = Type.String({ minLength: 1, maxLength: 128 })
 
 export const TokenReply = Type.Object({
   access_token: Type.String(),
-  refresh_token: Type.String(),
-  token_type: Type.Literal('Bearer'),
+  token_type: Type.Union([Type.Literal('Bearer'), Type.Literal('DPoP')]),
   expires_in: Type.Integer(),
-  refresh_expires_in: Type.Integer(),
-  session_id: Type.String()
+  session_id: Type.String(),
+  refresh_token: Type.Optional(Type.String()),
+  refresh_expires_in: Type.Optional(Type.Integer()),
+  session_expires_in: Type.Optional(Type.Integer())
 })
 
 export const UserReply = Type.Object({ id: Type.String(), mobile: Type.String() })

@@ -68,6 +68,38 @@ const adminRoutes: FastifyPluginAsyncTypebox<AdminOptions> = async (app, opts) =
     const sessions = await app.deps.store.listUserSessions(request.params.id, app.deps.now())
     return { sessions: sessions.map((s) => ({ ...viewSession(s), user_id: s.userId })) }
   })
+
+  /** Refused refreshes from another device, replays, changed IPs: newest first. */
+  app.get('/admin/users/:id/risk-events', {
+    schema: { params: UserParams, response: replies({ 200: Type.Object({ events: Type.Array(RiskEventView) }) }) }
+  }, async (request) => {
+    await mustExist(request.params.id)
+    const events = await app.deps.store.listRiskEvents(request.params.id)
+    return {
+      events: events.map((e) => ({
+        at: new Date(e.at).toISOString(),
+        user_id: e.userId,
+        session_id: e.sessionId ?? null,
+        client_id: e.clientId ?? null,
+        ip: e.ip ?? null,
+        user_agent: e.userAgent ?? null,
+        reason: e.reason,
+        refused: e.refused
+      }))
+    }
+  })
 }
+
+const Nullable = (t: ReturnType<typeof Type.String>) => Type.Union([t, Type.Null()])
+const RiskEventView = Type.Object({
+  at: Type.String(),
+  user_id: Type.String(),
+  session_id: Nullable(Type.String()),
+  client_id: Nullable(Type.String()),
+  ip: Nullable(Type.String()),
+  user_agent: Nullable(Type.String()),
+  reason: Type.String(),
+  refused: Type.Boolean()
+})
 
 export default adminRoutes

@@ -1,3 +1,5 @@
+import type { OAuthSettings } from '../oauth/client-config.js'
+
 /** How tokens are issued to one client: picks the pattern of DESIGN.md §1. */
 export interface TokenPolicy {
   /** false: single access token, no refresh token (legacy clients; not recommended). */
@@ -14,9 +16,11 @@ export interface TokenPolicy {
 export interface Client {
   clientId: string
   name: string
-  /** first-party apps log in through /auth/login. */
-  type: 'first-party'
+  /** first-party apps log in through /auth/login; oauth clients (third-party) use /oauth/*. */
+  type: 'first-party' | 'oauth'
   policy: TokenPolicy
+  /** Third-party clients only: registration (src/oauth/client-config.ts). */
+  oauth?: OAuthSettings
 }
 
 export const DEFAULT_CLIENT_ID = 'default'

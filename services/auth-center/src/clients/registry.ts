@@ -4,6 +4,7 @@ import { Value } from '@sinclair/typebox/value'
 import { ConfigError, type Config } from '../config.js'
 import { parseDuration } from '../duration.js'
 import { DEFAULT_CLIENT_ID, type Client, type TokenPolicy } from './client.js'
+import { OAuthClientFields, toOAuthSettings, type OAuthClientEntry } from '../oauth/client-config.js'
 
 const Duration = Type.Union([Type.String({ pattern: '^\\d+(\\.\\d+)?(ms|s|m|h|d)?$' }), Type.Integer({ minimum: 1 })])
 
@@ -19,8 +20,10 @@ const PolicySchema = Type.Object({
 const ClientSchema = Type.Object({
   client_id: Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' }),
   name: Type.Optional(Type.String({ maxLength: 128 })),
-  type: Type.Optional(Type.Literal('first-party')),
-  policy: Type.Optional(PolicySchema)
+  // confidential, public: third-party OAuth2 clients, with the fields of OAuthClientFields.
+  type: Type.Optional(Type.Union([Type.Literal('first-party'), Type.Literal('confidential'), Type.Literal('public')])),
+  policy: Type.Optional(PolicySchema),
+  ...OAuthClientFields
 }, { additionalProperties: false })
 
 export const ClientsFileSchema = Type.Object({
@@ -52,12 +55,23 @@ export function loadClients (config: Readonly<Config>): ClientRegistry {
 
   if (config.clientsFile !== undefined) {
     for (const c of readClientsFile(config.clientsFile).clients) {
-      clients.set(c.client_id, {
+      const client: Client = {
         clientId: c.client_id,
         name: c.name ?? c.client_id,
         type: 'first-party',
         policy: toPolicy(c.policy ?? {}, defaults, c.client_id)
-      })
+      }
+      if (c.type === 'confidential' || c.type === 'public') {
+        const where = `AUTH_CLIENTS_FILE: /clients[${c.client_id}]`
+        if (c.policy?.sliding !== undefined || (client.policy.binding !== 'none')) {
+          throw new ConfigError(`${where}/policy: OAuth2 clients support neither sliding sessions nor token binding yet`)
+        }
+        client.type = 'oauth'
+        client.oauth = toOAuthSettings(c as OAuthClientEntry, config.audience, where)
+      } else if (Object.keys(OAuthClientFields).some((f) => f in c)) {
+        throw new ConfigError(`AUTH_CLIENTS_FILE: /clients[${c.client_id}]: OAuth2 fields need "type": "confidential" or "public"`)
+      }
+      clients.set(c.client_id, client)
     }
   }
   return {

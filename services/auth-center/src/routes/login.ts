@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { bindAtLogin, fingerprintCookie } from '../auth/binding.js'
 import { normalizeMobile } from '../auth/mobile.js'
+import { requestFacts } from '../auth/request-facts.js'
 import { checkPasswordLogin } from '../auth/password-login.js'
 import { checkLoginCode } from '../auth/sms-codes.js'
 import { InvalidMobileError, LoginMethodError, UnknownClientError } from '../errors.js'
@@ -33,6 +35,8 @@ const loginRoute: FastifyPluginAsyncTypebox = async (app) => {
     const client = deps.clients.get(request.body.client_id ?? 'default')
     if (client === undefined) throw new UnknownClientError()
 
+    // The device binding first: a bad DPoP proof must not burn the one-time code.
+    const binding = await bindAtLogin(deps, requestFacts(request), client.policy)
     let user: User
     if (code !== undefined) {
       await checkLoginCode(deps, mobile, code)
@@ -47,7 +51,10 @@ const loginRoute: FastifyPluginAsyncTypebox = async (app) => {
       deviceName: request.body.device?.name,
       ip: request.ip,
       userAgent: request.headers['user-agent']
-    })
+    }, binding)
+    if (binding.fingerprint !== undefined) {
+      reply.header('set-cookie', fingerprintCookie(binding.fingerprint, tokens.refresh_expires_in ?? tokens.session_expires_in ?? tokens.expires_in))
+    }
     reply.header('cache-control', 'no-store')
     return { user: { id: user.id, mobile: user.mobile }, ...tokens }
   })

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { requestFacts } from '../auth/request-facts.js'
 import { TokenReply, replies } from '../schemas.js'
 import { refreshSession } from '../sessions/refresh.js'
 
@@ -11,7 +12,7 @@ const refreshRoute: FastifyPluginAsyncTypebox = async (app) => {
     schema: { body: Body, response: replies({ 200: TokenReply }) }
   }, async (request, reply) => {
     reply.header('cache-control', 'no-store')
-    return refreshSession(app.deps, request.body.refresh_token)
+    return refreshSession(app.deps, request.body.refresh_token, requestFacts(request))
   })
 }
 

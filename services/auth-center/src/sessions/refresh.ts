@@ -1,20 +1,29 @@
 import type { Deps } from '../context.js'
-import { RefreshTokenExpiredError, RefreshTokenInvalidError, RefreshTokenReusedError, SessionRevokedError } from '../errors.js'
-import { clientPolicy, issueTokens, type TokenResponse } from '../tokens/issue.js'
+import { checkBindingAtRefresh } from '../auth/binding.js'
+import type { RequestFacts } from '../auth/request-facts.js'
+import { noteChangedDevice, recordRisk } from '../auth/risk.js'
+import { RefreshNotAllowedError, RefreshTokenExpiredError, RefreshTokenInvalidError, RefreshTokenReusedError, SessionRevokedError } from '../errors.js'
+import { clientPolicy, hasRefreshToken, issueTokens, type TokenResponse } from '../tokens/issue.js'
 import { parseRefreshToken, refreshTokenMatches } from '../tokens/refresh-token.js'
 import { sessionRevokedByStore } from './revoke.js'
 
 /**
  * Refresh-token rotation, read as a story: parse → find the session → check the MAC
- * → one atomic store step decides (rotate, grace, reuse, expired, revoked) → issue.
+ * → the device binding (DPoP key, fingerprint cookie) → one atomic store step decides
+ * (rotate, grace, reuse, expired, revoked) → issue.
  */
-export async function refreshSession (deps: Deps, refreshToken: string): Promise<TokenResponse> {
+export async function refreshSession (deps: Deps, refreshToken: string, facts?: RequestFacts): Promise<TokenResponse> {
   const parsed = parseRefreshToken(refreshToken)
   if (parsed === undefined) throw new RefreshTokenInvalidError()
 
   const found = await deps.store.getSession(parsed.sessionId)
   if (found === null || !refreshTokenMatches(deps.keys.refreshMacKey, parsed, found.refreshNonce)) {
     throw new RefreshTokenInvalidError()
+  }
+  if (!hasRefreshToken(clientPolicy(deps, found.clientId))) throw new RefreshNotAllowedError()
+  if (facts !== undefined && found.revokedAt === undefined) {
+    await checkBindingAtRefresh(deps, facts, found)
+    await noteChangedDevice(deps, facts, found)
   }
 
   const now = deps.now()
@@ -33,6 +42,7 @@ export async function refreshSession (deps: Deps, refreshToken: string): Promise
       return issueTokens(deps, session!, now)
     case 'reused':
       sessionRevokedByStore(deps, parsed.sessionId, 'refresh_token_reused')
+      if (facts !== undefined) await recordRisk(deps, facts, found, 'refresh_token_reused', true)
       throw new RefreshTokenReusedError()
     case 'expired':
       throw new RefreshTokenExpiredError()

@@ -13,7 +13,8 @@ import type { Deps } from '../context.js'
  */
 export type RevokeReason =
   | 'logout' | 'logout_others' | 'password_changed' | 'refresh_token_reused'
-  | 'admin' | 'kicked' | 'max_sessions'
+  | 'admin' | 'kicked' | 'max_sessions' | 'binding_mismatch'
+  | 'oauth_revoked' | 'code_replayed' | 'consent_withdrawn'
 
 export async function revokeSession (deps: Deps, sessionId: string, reason: RevokeReason): Promise<boolean> {
   const s = await deps.store.revokeSession(sessionId, reason, deps.now())

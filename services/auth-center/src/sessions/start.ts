@@ -1,7 +1,8 @@
 import type { Deps } from '../context.js'
 import type { Session, User } from '../store/store.js'
 import { newRefreshNonce, newSessionId } from '../tokens/refresh-token.js'
-import { clientPolicy, issueTokens, type TokenResponse } from '../tokens/issue.js'
+import type { LoginBinding } from '../auth/binding.js'
+import { clientPolicy, issueTokens, sessionLifetimeMs, type TokenResponse } from '../tokens/issue.js'
 import { revokeSession } from './revoke.js'
 
 export interface LoginMeta {
@@ -9,10 +10,12 @@ export interface LoginMeta {
   deviceName?: string
   ip?: string
   userAgent?: string
+  /** OAuth2 grants: the scope granted, stored on the session and carried into its access tokens. */
+  scope?: string
 }
 
 /** A new session for a user who just proved who they are; saved before any token leaves. */
-export async function startSession (deps: Deps, user: User, meta: LoginMeta): Promise<TokenResponse> {
+export async function startSession (deps: Deps, user: User, meta: LoginMeta, binding: LoginBinding = {}): Promise<TokenResponse> {
   const now = deps.now()
   const session: Session = {
     id: newSessionId(),
@@ -20,7 +23,7 @@ export async function startSession (deps: Deps, user: User, meta: LoginMeta): Pr
     clientId: meta.clientId,
     createdAt: now,
     lastUsedAt: now,
-    expiresAt: now + clientPolicy(deps, meta.clientId).refreshTtlMs,
+    expiresAt: now + sessionLifetimeMs(clientPolicy(deps, meta.clientId)),
     refreshGen: 0,
     rotatedAt: 0,
     refreshNonce: newRefreshNonce()
@@ -28,6 +31,9 @@ export async function startSession (deps: Deps, user: User, meta: LoginMeta): Pr
   if (meta.deviceName !== undefined) session.deviceName = meta.deviceName
   if (meta.ip !== undefined) session.ip = meta.ip
   if (meta.userAgent !== undefined) session.userAgent = meta.userAgent.slice(0, 256)
+  if (meta.scope !== undefined) session.scope = meta.scope
+  if (binding.jkt !== undefined) session.jkt = binding.jkt
+  if (binding.fgpHash !== undefined) session.fgpHash = binding.fgpHash
   await deps.store.createSession(session)
   await kickBeyondLimit(deps, session)
   return issueTokens(deps, session, now)

@@ -1,5 +1,5 @@
 import type {
-  RateResult, RevocationListener, RiskEvent, RotateInput, RotateResult, Session, SmsCheckResult, SmsIssueResult, Store, User
+  AuthCode, CodeReplay, Consent, RateResult, RevocationListener, RiskEvent, RotateInput, RotateResult, Session, SmsCheckResult, SmsIssueResult, Store, User
 } from './store.js'
 import {
   DEFAULT_DENY_TTL_MS, assertDenyTtl, denyMessage, formatDenyValue, mergeUserEntry, newEpoch, parseDenyValue,
@@ -60,6 +60,10 @@ export function createMemoryStore (opts: MemoryStoreOptions = {}): Store {
   /** markOnce keys → deadline. */
   const markers = new Map<string, number>()
   const riskEvents = new Map<string, RiskEvent[]>()
+  /** OAuth2: code id → grant; code id → "used" marker (pending | replayed | session id); user → client → consent. */
+  const authCodes = new Map<string, { code: AuthCode, deadline: number }>()
+  const usedCodes = new Map<string, { state: string, deadline: number }>()
+  const consents = new Map<string, Map<string, Consent>>()
   let epoch: string | undefined
   const listeners = new Set<RevocationListener>()
 
@@ -135,6 +139,8 @@ export function createMemoryStore (opts: MemoryStoreOptions = {}): Store {
     for (const [k, v] of cooldowns) if (v <= now) cooldowns.delete(k)
     for (const [k, v] of counters) if (v.resetAt <= now) counters.delete(k)
     for (const [k, v] of sessions) if (v.deadline <= now) dropSession(k, v.session.userId)
+    for (const [k, v] of authCodes) if (v.deadline <= now) authCodes.delete(k)
+    for (const [k, v] of usedCodes) if (v.deadline <= now) usedCodes.delete(k)
     for (const [k, v] of markers) if (v <= now) markers.delete(k)
   }
 
@@ -328,6 +334,57 @@ export function createMemoryStore (opts: MemoryStoreOptions = {}): Store {
 
     async listRiskEvents (userId) {
       return (riskEvents.get(userId) ?? []).map((e) => ({ ...e }))
+    },
+
+    async saveAuthCode (codeId, code, ttlMs) {
+      authCodes.set(codeId, { code: withoutUndefined({ ...code }), deadline: Date.now() + ttlMs })
+    },
+
+    async takeAuthCode (codeId, usedTtlMs) {
+      // Delete-on-read, no await in between: exactly one caller gets the grant.
+      const entry = authCodes.get(codeId)
+      authCodes.delete(codeId)
+      if (entry === undefined || entry.deadline <= Date.now()) return null
+      usedCodes.set(codeId, { state: 'pending', deadline: Date.now() + usedTtlMs })
+      return { ...entry.code }
+    },
+
+    async bindAuthCode (codeId, sessionId) {
+      const used = usedCodes.get(codeId)
+      if (used === undefined) return true
+      if (used.state === 'replayed') return false
+      used.state = `s:${sessionId}`
+      return true
+    },
+
+    async replayAuthCode (codeId): Promise<CodeReplay> {
+      const used = usedCodes.get(codeId)
+      if (used === undefined || used.deadline <= Date.now()) return { status: 'unknown' }
+      if (used.state.startsWith('s:')) return { status: 'granted', sessionId: used.state.slice(2) }
+      used.state = 'replayed'
+      return { status: 'pending' }
+    },
+
+    async setConsent (userId, consent) {
+      let mine = consents.get(userId)
+      if (mine === undefined) {
+        mine = new Map()
+        consents.set(userId, mine)
+      }
+      mine.set(consent.clientId, { ...consent })
+    },
+
+    async getConsent (userId, clientId) {
+      const c = consents.get(userId)?.get(clientId)
+      return c === undefined ? null : { ...c }
+    },
+
+    async listConsents (userId) {
+      return [...(consents.get(userId)?.values() ?? [])].map((c) => ({ ...c })).sort((a, b) => a.grantedAt - b.grantedAt)
+    },
+
+    async deleteConsent (userId, clientId) {
+      return consents.get(userId)?.delete(clientId) ?? false
     },
 
     async ping () {},

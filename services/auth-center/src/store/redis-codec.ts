@@ -35,7 +35,8 @@ const sessionSpec: FieldSpec<Session> = {
   revokedAt: 'number?',
   revokedReason: 'string?',
   jkt: 'string?',
-  fgpHash: 'string?'
+  fgpHash: 'string?',
+  scope: 'string?'
 }
 
 /** `[field, value, field, value, …]` for HSET, skipping absent optional fields. */

@@ -239,3 +239,37 @@ redis.call('HDEL', KEYS[1], unpack(dead))
 redis.call('ZREM', KEYS[2], unpack(dead))
 return #dead
 `)
+
+/**
+ * OAuth2 authorization codes (src/oauth/codes.ts). KEYS: code, used marker (one hash tag).
+ * ARGV: usedTtlMs. The atomic take: GET + DEL of the code and the "used" marker
+ * (state pending) in one step. Returns the grant (JSON) or nil when missing.
+ */
+export const TAKE_AUTH_CODE = script(`
+local v = redis.call('GET', KEYS[1])
+if not v then return false end
+redis.call('DEL', KEYS[1])
+redis.call('SET', KEYS[2], 'pending', 'PX', ARGV[1])
+return v
+`)
+
+/**
+ * KEYS: used marker. ARGV: 's:' .. sessionId. Records the session a taken code made;
+ * returns 0 when a replay came first (the marker says replayed), else 1.
+ */
+export const BIND_AUTH_CODE = script(`
+local v = redis.call('GET', KEYS[1])
+if v == 'replayed' then return 0 end
+if v then redis.call('SET', KEYS[1], ARGV[1], 'KEEPTTL') end
+return 1
+`)
+
+/**
+ * KEYS: used marker. A code came back after its take: returns the marker (nil when
+ * none); a pending marker becomes replayed, so the grant being made is revoked by its maker.
+ */
+export const REPLAY_AUTH_CODE = script(`
+local v = redis.call('GET', KEYS[1])
+if v == 'pending' then redis.call('SET', KEYS[1], 'replayed', 'KEEPTTL') end
+return v
+`)

@@ -1,6 +1,6 @@
 import { Cluster, type RedisOptions } from 'ioredis'
 import { StoreUnavailableError } from '../errors.js'
-import type { RevocationListener, RiskEvent, RotateStatus, Session, SmsCheckResult, Store } from './store.js'
+import type { AuthCode, Consent, RevocationListener, RiskEvent, RotateStatus, Session, SmsCheckResult, Store } from './store.js'
 import {
   DEFAULT_DENY_TTL_MS, assertDenyTtl, denyMessage, newEpoch, sessionField, userField
 } from './denylist.js'
@@ -10,7 +10,7 @@ import {
 import { decodeSession, decodeUser, encodeSession, encodeUser, flatToHash } from './redis-codec.js'
 import {
   CHECK_SMS_CODE, CREATE_SESSION, ENSURE_EPOCH, GET_OR_CREATE_USER, HIT, INDEX_SESSION, ISSUE_SMS_CODE,
-  PRUNE_DENYLIST, REVOKE_SESSION, REVOKE_USER_SESSIONS, ROTATE_REFRESH, SET_PASSWORD, runScript,
+  PRUNE_DENYLIST, REVOKE_SESSION, TAKE_AUTH_CODE, BIND_AUTH_CODE, REPLAY_AUTH_CODE, REVOKE_USER_SESSIONS, ROTATE_REFRESH, SET_PASSWORD, runScript,
   type LuaScript, type RedisClient
 } from './redis-scripts.js'
 
@@ -78,6 +78,9 @@ export interface RedisStoreOptions {
  * | `ac:s:{<sessionId>}`        | hash   | expiresAt − now + 1 day          |
  * | `ac:u:{<userId>}:sessions`  | zset   | none (sessionId by createdAt)    |
  * | `ac:hit:<key>`              | string | the counter's window             |
+ * | `ac:code:{<codeId>}`        | string | 60 s (an OAuth2 code's grant)    |
+ * | `ac:code:{<codeId>}:used`   | string | code TTL + max token life        |
+ * | `ac:u:{<userId>}:consents`  | hash   | none (clientId → consent)        |
  * | `ac:deny`                   | hash   | none (pruned through the zset)   |
  * | `ac:deny:exp`               | zset   | none (field by expiresAtMs)      |
  * | `ac:epoch`                  | string | none                             |
@@ -310,6 +313,44 @@ export function createRedisStore (client: RedisClient, opts: RedisStoreOptions =
       return raw.map((r) => JSON.parse(r) as RiskEvent)
     },
 
+    async saveAuthCode (codeId, code, ttlMs) {
+      await io(async () => await client.set(key.authCode(codeId), JSON.stringify(code), 'PX', Math.max(1, Math.ceil(ttlMs))))
+    },
+
+    async takeAuthCode (codeId, usedTtlMs) {
+      const raw = await run(TAKE_AUTH_CODE, [key.authCode(codeId), key.usedCode(codeId)], [Math.max(1, Math.ceil(usedTtlMs))])
+      return typeof raw === 'string' ? JSON.parse(raw) as AuthCode : null
+    },
+
+    async bindAuthCode (codeId, sessionId) {
+      return Number(await run(BIND_AUTH_CODE, [key.usedCode(codeId)], [`s:${sessionId}`])) === 1
+    },
+
+    async replayAuthCode (codeId) {
+      const v = await run(REPLAY_AUTH_CODE, [key.usedCode(codeId)], [])
+      if (typeof v !== 'string') return { status: 'unknown' }
+      if (v.startsWith('s:')) return { status: 'granted', sessionId: v.slice(2) }
+      return { status: 'pending' }
+    },
+
+    async setConsent (userId, consent) {
+      await io(async () => await client.hset(key.consents(userId), consent.clientId, JSON.stringify(consent)))
+    },
+
+    async getConsent (userId, clientId) {
+      const raw = await io(async () => await client.hget(key.consents(userId), clientId))
+      return raw === null ? null : JSON.parse(raw) as Consent
+    },
+
+    async listConsents (userId) {
+      const all = await io(async () => await client.hvals(key.consents(userId)))
+      return all.map((r) => JSON.parse(r) as Consent).sort((a, b) => a.grantedAt - b.grantedAt)
+    },
+
+    async deleteConsent (userId, clientId) {
+      return (await io(async () => await client.hdel(key.consents(userId), clientId))) > 0
+    },
+
     async ping () {
       await io(async () => await client.ping())
     },
@@ -416,6 +457,9 @@ function keys (prefix: string) {
     session: (sessionId: string) => `${prefix}s:{${sessionId}}`,
     hits: (hitKey: string) => `${prefix}hit:${hitKey}`,
     marker: (markKey: string) => `${prefix}once:${markKey}`,
+    authCode: (codeId: string) => `${prefix}code:{${codeId}}`,
+    usedCode: (codeId: string) => `${prefix}code:{${codeId}}:used`,
+    consents: (userId: string) => `${prefix}u:{${userId}}:consents`,
     risk: (userId: string) => `${prefix}u:{${userId}}:risk`,
     // The revocation feed, names fixed by docs/revocation-protocol.md.
     deny: `${prefix}deny`,

@@ -1,0 +1,37 @@
+import type { Deps } from '../context.js'
+import { AUTH_METHODS, GRANT_TYPES } from './client-config.js'
+
+/**
+ * The OAuth2 part of the issuer metadata (RFC 8414, OpenID Discovery): only what is
+ * actually served. Scopes are those registered clients may ask for (plus openid).
+ * No DPoP algorithms: OAuth2 tokens are not DPoP-bound yet.
+ */
+export function oauthMetadata (deps: Deps): Record<string, unknown> {
+  const { issuer } = deps.config
+  const clients = deps.clients.all().flatMap((c) => c.oauth === undefined ? [] : [c.oauth])
+  const scopes = new Set<string>(['openid'])
+  for (const c of clients) for (const s of c.scopes) scopes.add(s)
+  const signing = ['EdDSA', 'ES256', 'RS256', 'PS256']
+  return {
+    authorization_endpoint: `${issuer}/oauth/authorize`,
+    token_endpoint: `${issuer}/oauth/token`,
+    introspection_endpoint: `${issuer}/oauth/introspect`,
+    revocation_endpoint: `${issuer}/oauth/revoke`,
+    userinfo_endpoint: `${issuer}/oauth/userinfo`,
+    response_types_supported: ['code'],
+    response_modes_supported: ['query'],
+    grant_types_supported: [...GRANT_TYPES],
+    token_endpoint_auth_methods_supported: [...AUTH_METHODS],
+    token_endpoint_auth_signing_alg_values_supported: signing,
+    introspection_endpoint_auth_methods_supported: [...AUTH_METHODS],
+    introspection_endpoint_auth_signing_alg_values_supported: signing,
+    revocation_endpoint_auth_methods_supported: [...AUTH_METHODS],
+    revocation_endpoint_auth_signing_alg_values_supported: signing,
+    code_challenge_methods_supported: ['S256'],
+    scopes_supported: [...scopes].sort(),
+    claims_supported: ['iss', 'sub', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'sid', 'azp', 'at_hash', 'phone_number', 'phone_number_verified'],
+    authorization_response_iss_parameter_supported: true,
+    id_token_signing_alg_values_supported: [deps.keys.alg],
+    subject_types_supported: ['public']
+  }
+}
