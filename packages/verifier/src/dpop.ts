@@ -126,6 +126,8 @@ export async function checkDpopProof (opts: DpopCheckOptions): Promise<DpopProof
   const values = Array.isArray(opts.proof) ? opts.proof : opts.proof === undefined ? [] : [opts.proof]
   if (values.length !== 1) throw invalid(values.length === 0 ? 'a DPoP proof is required' : 'exactly one DPoP header is allowed')
   const proof = values[0]!
+  // Node joins repeated headers with ", ": a comma means more than one DPoP header.
+  if (proof.includes(',')) throw invalid('exactly one DPoP header is allowed')
   if (proof.length > MAX_PROOF_BYTES) throw invalid('the proof is too large')
 
   // 2. a well-formed JWS

@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http'
 import fp from 'fastify-plugin'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
+import { FINGERPRINT_COOKIE, readCookie } from './dpop.js'
 import { TokenError } from './errors.js'
 import { createVerifier, requiredScopes } from './verify.js'
 import type { Auth, Verifier } from './verify.js'
@@ -8,8 +9,17 @@ import type { VerifierOptions } from './options.js'
 
 /** Options of {@link verifierPlugin}: verifier options, or a verifier you built (then you close it). */
 export type VerifierPluginOptions =
-  | (VerifierOptions & { realm?: string })
-  | { verifier: Verifier, realm?: string }
+  | (VerifierOptions & PluginExtras)
+  | ({ verifier: Verifier } & PluginExtras)
+
+interface PluginExtras {
+  realm?: string
+  /**
+   * The public origin of this service (`https://api.example.com`), for the DPoP `htu`
+   * check behind a proxy. Default: the request's protocol and Host (trustProxy aware).
+   */
+  publicUrl?: string
+}
 
 /** Options of `app.authenticate(...)`. */
 export interface AuthenticateOptions {
@@ -61,21 +71,21 @@ export function challenge (err: TokenError, realm: string | undefined, scope: re
 }
 
 /**
- * The token of an `Authorization: Bearer <token>` header. No header or another
- * scheme (e.g. `Basic`) is `TOKEN_MISSING`; `Bearer` without exactly one
- * token after it is `TOKEN_MALFORMED`.
+ * The scheme and token of an `Authorization: Bearer <token>` (or `DPoP <token>`,
+ * RFC 9449) header. No header or another scheme (e.g. `Basic`) is `TOKEN_MISSING`;
+ * a scheme without exactly one token after it is `TOKEN_MALFORMED`.
  */
-function bearerToken (request: FastifyRequest): string {
+function credentials (request: FastifyRequest): { scheme: 'bearer' | 'dpop', token: string } {
   const value = request.headers.authorization
   if (value === undefined || value.length === 0) throw new TokenError('TOKEN_MISSING', 'no Authorization header')
   const space = value.indexOf(' ')
-  const scheme = space === -1 ? value : value.slice(0, space)
-  if (scheme.toLowerCase() !== 'bearer') throw new TokenError('TOKEN_MISSING', 'the Authorization header is not a Bearer token')
+  const scheme = (space === -1 ? value : value.slice(0, space)).toLowerCase()
+  if (scheme !== 'bearer' && scheme !== 'dpop') throw new TokenError('TOKEN_MISSING', 'the Authorization header is not a Bearer or DPoP token')
   const token = value.slice(space + 1).trim()
   if (space === -1 || token.length === 0 || token.includes(' ')) {
-    throw new TokenError('TOKEN_MALFORMED', 'the Authorization header must be "Bearer <token>"')
+    throw new TokenError('TOKEN_MALFORMED', `the Authorization header must be "${scheme === 'dpop' ? 'DPoP' : 'Bearer'} <token>"`)
   }
-  return token
+  return { scheme, token }
 }
 
 const plugin: FastifyPluginAsync<VerifierPluginOptions> = async (app, options) => {
@@ -101,12 +111,22 @@ const plugin: FastifyPluginAsync<VerifierPluginOptions> = async (app, options) =
     throw new TypeError('@authcenter/verifier: "realm" must be a string')
   }
   const realm = options.realm ?? ('audience' in options ? [options.audience].flat()[0] : undefined)
+  if (options.publicUrl !== undefined && (typeof options.publicUrl !== 'string' || !/^https?:\/\/[^/]+$/.test(options.publicUrl))) {
+    throw new TypeError('@authcenter/verifier: "publicUrl" must be an origin like https://api.example.com')
+  }
+  const publicUrl = options.publicUrl
   if (app.hasDecorator('authenticate') || app.hasRequestDecorator('auth')) {
     throw new Error('@authcenter/verifier is already registered')
   }
 
   async function refuse (reply: FastifyReply, err: TokenError, scope: readonly string[] | undefined): Promise<FastifyReply> {
-    const header = challenge(err, realm, scope)
+    let header = challenge(err, realm, scope)
+    if (err.code === 'INVALID_DPOP_PROOF' || err.code === 'USE_DPOP_NONCE') {
+      // RFC 9449 §7.1: DPoP errors are DPoP challenges.
+      const error = err.code === 'USE_DPOP_NONCE' ? 'use_dpop_nonce' : 'invalid_dpop_proof'
+      header = `DPoP ${realm !== undefined ? `realm=${quoted(realm)}, ` : ''}error="${error}", error_description=${quoted(err.message)}, algs="ES256 EdDSA RS256 PS256"`
+    }
+    if (err.nonce !== undefined) reply.header('dpop-nonce', err.nonce)
     if (header !== undefined) reply.header('www-authenticate', header)
     if (err.statusCode === 503) reply.header('retry-after', '1')
     return reply.code(err.statusCode).send({
@@ -125,7 +145,13 @@ const plugin: FastifyPluginAsync<VerifierPluginOptions> = async (app, options) =
     const verifyOptions = scope === undefined ? undefined : { scope: [...scope] }
     return async function authenticate (request: FastifyRequest, reply: FastifyReply) {
       try {
-        request.auth = await verifier(bearerToken(request), verifyOptions)
+        const { scheme, token } = credentials(request)
+        request.auth = await verifier(token, {
+          ...verifyOptions,
+          scheme,
+          dpop: { proof: request.headers.dpop, method: request.method, url: (publicUrl ?? `${request.protocol}://${request.host}`) + request.url },
+          fingerprint: readCookie(request.headers.cookie, FINGERPRINT_COOKIE)
+        })
       } catch (err) {
         if (err instanceof TokenError) return refuse(reply, err, scope)
         throw err

@@ -1,3 +1,4 @@
+import type { DpopReplayCache } from './dpop.js'
 import { algorithmSpecs, defaultAlgorithms } from './algorithms.js'
 import type { Algorithm, AlgorithmSpec } from './algorithms.js'
 import { resolveRevocationOptions } from './revocation.js'
@@ -21,6 +22,12 @@ export interface VerifierOptions {
   clockTolerance?: number | string
   /** The `fetch` used for metadata and JWKS. Default: the global `fetch`. */
   fetch?: typeof globalThis.fetch
+  /**
+   * DPoP-bound tokens: `replay` shares the proof replay cache between processes (default:
+   * a bounded one in this process); `nonceSecret` turns on server nonces (RFC 9449 §8) so
+   * clients with skewed clocks can still prove freshness (share it across replicas).
+   */
+  dpop?: { replay?: DpopReplayCache, nonceSecret?: string | Buffer }
   /** Tokens longer than this are refused before any parsing. Default 8192. */
   maxTokenBytes?: number
   /** Minimum time in ms between two JWKS fetches caused by an unknown `kid`. Default 30000. */
@@ -100,6 +107,15 @@ export function resolveOptions (options: VerifierOptions): ResolvedOptions {
   const audience = typeof options.audience === 'string' ? [options.audience] : options.audience
   if (!Array.isArray(audience) || audience.length === 0 || !audience.every(nonEmptyString)) {
     throw new TypeError('"audience" must be a non-empty string or a non-empty array of non-empty strings')
+  }
+
+  if (options.dpop !== undefined) {
+    const { dpop } = options
+    if (typeof dpop !== 'object' || dpop === null) throw new TypeError('"dpop" must be an object')
+    if (dpop.replay !== undefined && typeof dpop.replay?.checkAndMark !== 'function') throw new TypeError('"dpop.replay" must have checkAndMark(jti, expiresAtMs)')
+    if (dpop.nonceSecret !== undefined && !(typeof dpop.nonceSecret === 'string' ? dpop.nonceSecret.length >= 16 : Buffer.isBuffer(dpop.nonceSecret) && dpop.nonceSecret.length >= 16)) {
+      throw new TypeError('"dpop.nonceSecret" must be a string or Buffer of at least 16 bytes')
+    }
   }
 
   const jwksUri = options.jwksUri === undefined ? undefined : httpUrl(options.jwksUri, 'jwksUri')

@@ -1,5 +1,6 @@
 import { verify as cryptoVerify } from 'node:crypto'
 import type { AlgorithmSpec } from './algorithms.js'
+import { checkDpopProof, createDpopNonces, createMemoryReplayCache, DpopError, fingerprintMatches } from './dpop.js'
 import { TokenError } from './errors.js'
 import { RemoteKeySet } from './keys.js'
 import type { VerificationKey } from './keys.js'
@@ -26,6 +27,12 @@ export interface Auth {
 export interface VerifyOptions {
   /** Scopes the token must all carry: an array, or one space-separated string. */
   scope?: string | string[]
+  /** The `Authorization` scheme the token came with: a DPoP-bound token must come as `DPoP`, an unbound one not. */
+  scheme?: string
+  /** The request, for a DPoP-bound token (`cnf.jkt`): its `DPoP` header value(s), method and absolute URL. */
+  dpop?: { proof: string | string[] | undefined, method: string, url: string }
+  /** The fingerprint cookie's value, for a cookie-bound token (`cnf.fgp`). */
+  fingerprint?: string
 }
 
 /** What {@link createVerifier} returns: call it, or call `.verify`. */
@@ -124,6 +131,9 @@ export function createVerifier (options: VerifierOptions): Verifier {
   // and before the scope check. Kept synchronous so the hot path stays free
   // of I/O.
   const checks: Array<(auth: Auth, now: number) => void> = []
+  // DPoP proofs are single use: remembered per verifier (bounded), or in a shared cache you pass.
+  const dpopReplay = options.dpop?.replay ?? createMemoryReplayCache()
+  const dpopNonces = options.dpop?.nonceSecret === undefined ? undefined : createDpopNonces(options.dpop.nonceSecret)
   const revocation = resolved.revocation === undefined ? undefined : new RevocationList(resolved.revocation)
   if (revocation !== undefined) checks.push((auth, now) => revocation.check(auth, now))
 
@@ -171,6 +181,32 @@ export function createVerifier (options: VerifierOptions): Verifier {
       clientId,
       scope: scope === undefined ? [] : scope.split(' ').filter((s) => s.length > 0),
       claims
+    }
+  }
+
+  /**
+   * Sender-constrained tokens: a DPoP-bound token (RFC 9449) needs the `DPoP` scheme
+   * and a proof for this request signed by the bound key (checked on every call,
+   * replay included); a cookie-bound token needs its fingerprint cookie.
+   */
+  async function checkBinding (token: string, claims: Record<string, unknown>, o: VerifyOptions | undefined, now: number): Promise<void> {
+    const cnf = claims.cnf
+    const jkt = isObject(cnf) && typeof cnf.jkt === 'string' ? cnf.jkt : undefined
+    const scheme = o?.scheme?.toLowerCase()
+    if (jkt === undefined) {
+      if (scheme === 'dpop') throw new TokenError('INVALID_DPOP_PROOF', 'the DPoP scheme was used with a token that is not DPoP-bound')
+    } else {
+      if (scheme === 'bearer') throw new TokenError('INVALID_DPOP_PROOF', 'a DPoP-bound token must be sent with the DPoP scheme')
+      if (o?.dpop === undefined) throw new TokenError('INVALID_DPOP_PROOF', 'a DPoP-bound token needs a DPoP proof')
+      try {
+        await checkDpopProof({ ...o.dpop, accessToken: token, jkt, replay: dpopReplay, ...(dpopNonces !== undefined ? { nonces: dpopNonces } : {}), now })
+      } catch (err) {
+        if (!(err instanceof DpopError)) throw err
+        throw new TokenError(err.code, err.message, err.nonce !== undefined ? { nonce: err.nonce } : {})
+      }
+    }
+    if (isObject(cnf) && typeof cnf.fgp === 'string' && !fingerprintMatches(o?.fingerprint, cnf.fgp)) {
+      throw new TokenError('TOKEN_BINDING_MISMATCH', 'the token is bound to a fingerprint cookie that did not come with it')
     }
   }
 
@@ -222,6 +258,7 @@ export function createVerifier (options: VerifierOptions): Verifier {
       }
     }
     for (const check of checks) check(auth, now)
+    await checkBinding(token, auth.claims, verifyOptions, now)
 
     if (required !== undefined) {
       for (const scope of required) {

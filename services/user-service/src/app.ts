@@ -4,6 +4,7 @@ import fastifyMultipart from '@fastify/multipart'
 import fastifyRedis from '@fastify/redis'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import verifierPlugin from '@authcenter/verifier/fastify'
+import type { RevocationSource } from '@authcenter/verifier'
 import type { Config } from './config.js'
 import { INTERNAL_ERROR } from './errors.js'
 import { createDirectoryStorage } from './avatars/directory-storage.js'
@@ -21,6 +22,11 @@ export interface BuildOptions {
   avatars?: AvatarStorage
   /** Where logs go (default stdout). */
   logStream?: { write (msg: string): void }
+  /**
+   * An in-process revocation feed (the auth center's memory store, when both run in
+   * one process) instead of REVOCATION_REDIS_URL.
+   */
+  revocationSource?: RevocationSource
 }
 
 /** JSON bodies here are one short field; anything bigger is a mistake or an attack. */
@@ -75,7 +81,11 @@ export async function build (config: Config, options: BuildOptions = {}): Promis
   await app.register(verifierPlugin, {
     issuer: config.authIssuer,
     audience: config.authAudience,
-    ...(config.authJwksUri !== undefined ? { jwksUri: config.authJwksUri } : {})
+    ...(config.authJwksUri !== undefined ? { jwksUri: config.authJwksUri } : {}),
+    // Revoked sessions are refused at once: the denylist is followed from Redis (or in process).
+    ...(options.revocationSource !== undefined
+      ? { revocation: { source: options.revocationSource } }
+      : config.revocationRedisUrl !== undefined ? { revocation: { redis: config.revocationRedisUrl } } : {})
   })
 
   let profiles = options.profiles
