@@ -681,7 +681,9 @@ export class RevocationList {
   async #readEpoch (cmd: RedisLike): Promise<string> {
     const existing = await cmd.get(this.#epochKey)
     if (existing !== null) return existing
-    const created = `${Date.now()}:${randomBytes(8).toString('hex')}`
+    // Floored to the second, as the auth center does: `iat` has one-second resolution, so an
+    // epoch at .700 would otherwise refuse a token issued at .800 of the same second.
+    const created = `${Math.floor(Date.now() / 1000) * 1000}:${randomBytes(8).toString('hex')}`
     if (await cmd.set(this.#epochKey, created, 'NX') === 'OK') {
       this.#log.info({}, 'revocation: created the store epoch (it was missing)')
       return created
