@@ -20,6 +20,7 @@ import sessionsRoutes from './routes/sessions.js'
 import slideRoute from './routes/slide.js'
 import smsCodeRoute from './routes/sms-code.js'
 import wellKnownRoutes from './routes/well-known.js'
+import oauthRoutes from './oauth/routes.js'
 import { createConsoleSender } from './sms/console-sender.js'
 import type { SmsSender } from './sms/sender.js'
 import { createWebhookSender } from './sms/webhook-sender.js'
@@ -122,6 +123,7 @@ export async function build (config: Readonly<Config>, opts: BuildOptions = {}):
   await app.register(logoutRoute)
   await app.register(passwordRoute)
   await app.register(sessionsRoutes)
+  await app.register(oauthRoutes)
   await app.register(slideRoute)
   // AUTH_ADMIN_TOKEN unset: the admin API is off, its routes do not exist (404).
   if (config.adminToken !== undefined) await app.register(adminRoutes, { token: config.adminToken })

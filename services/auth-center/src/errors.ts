@@ -29,6 +29,7 @@ export const RefreshNotAllowedError = createError('REFRESH_NOT_ALLOWED', 'This c
 export const InvalidDpopProofError = createError<[string]>('INVALID_DPOP_PROOF', 'The DPoP proof is not valid: %s', 400)
 export const UseDpopNonceError = createError('USE_DPOP_NONCE', 'Retry with the DPoP-Nonce this answer carries', 400)
 export const TokenBindingMismatchError = createError('TOKEN_BINDING_MISMATCH', 'The token was presented without the device it is bound to; the session is revoked', 401)
+export const FirstPartyOnlyError = createError('FIRST_PARTY_ONLY', 'This endpoint takes first-party access tokens only', 403)
 export const AdminUnauthorizedError = createError('ADMIN_UNAUTHORIZED', 'The admin credential is missing or wrong', 401)
 
 /** Codes answered by the auth center's first-party JSON endpoints (besides the verifier's TOKEN_* codes). */
@@ -37,5 +38,5 @@ export const errorCodes = [
   'REFRESH_TOKEN_INVALID', 'REFRESH_TOKEN_EXPIRED', 'REFRESH_TOKEN_REUSED', 'SESSION_REVOKED',
   'CURRENT_PASSWORD_REQUIRED', 'WEAK_PASSWORD', 'SMS_DELIVERY_FAILED', 'LOGIN_METHOD', 'UNKNOWN_CLIENT', 'FST_ERR_VALIDATION', 'BODY_TOO_LARGE',
   'SESSION_NOT_FOUND', 'USER_NOT_FOUND', 'ADMIN_UNAUTHORIZED', 'SESSION_EXPIRED', 'SLIDING_NOT_ALLOWED', 'REFRESH_NOT_ALLOWED',
-  'INVALID_DPOP_PROOF', 'USE_DPOP_NONCE', 'TOKEN_BINDING_MISMATCH'
+  'INVALID_DPOP_PROOF', 'USE_DPOP_NONCE', 'TOKEN_BINDING_MISMATCH', 'FIRST_PARTY_ONLY'
 ] as const

@@ -2,7 +2,7 @@ import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 import { createVerifier } from '@authcenter/verifier'
 import verifierPlugin from '@authcenter/verifier/fastify'
-import { SessionRevokedError } from '../errors.js'
+import { FirstPartyOnlyError, SessionRevokedError } from '../errors.js'
 import type { Session } from '../store/store.js'
 
 declare module 'fastify' {
@@ -42,6 +42,8 @@ export default fp(async (app) => {
     return async function requireSession (request: FastifyRequest, reply: FastifyReply) {
       await authenticate.call(app, request, reply)
       if (reply.sent) return
+      // The session APIs are the user's own: a third-party (OAuth) token must not reach them.
+      if (app.deps.clients.get(request.auth?.clientId ?? '')?.type === 'oauth') throw new FirstPartyOnlyError()
       const sid = request.auth?.sid
       const session = sid === undefined ? null : await app.deps.store.getSession(sid)
       if (session === null || session.revokedAt !== undefined || session.userId !== request.auth?.sub) {

@@ -113,7 +113,7 @@ async function checkAssertion (deps: Deps, clientId: string, jwks: { keys: Array
       subject: clientId,
       // RFC 7523 names the token endpoint; the issuer is what many clients send (RFC 7523bis).
       audience: [issuer, `${issuer}/oauth/token`, endpoint],
-      algorithms: ['EdDSA', 'ES256', 'RS256', 'PS256'],
+      algorithms: ['EdDSA', 'Ed25519', 'ES256', 'RS256', 'PS256'],
       requiredClaims: ['exp', 'jti'],
       currentDate: new Date(deps.now()),
       clockTolerance: 5

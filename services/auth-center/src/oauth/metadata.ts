@@ -11,7 +11,7 @@ export function oauthMetadata (deps: Deps): Record<string, unknown> {
   const clients = deps.clients.all().flatMap((c) => c.oauth === undefined ? [] : [c.oauth])
   const scopes = new Set<string>(['openid'])
   for (const c of clients) for (const s of c.scopes) scopes.add(s)
-  const signing = ['EdDSA', 'ES256', 'RS256', 'PS256']
+  const signing = ['EdDSA', 'Ed25519', 'ES256', 'RS256', 'PS256']
   return {
     authorization_endpoint: `${issuer}/oauth/authorize`,
     token_endpoint: `${issuer}/oauth/token`,

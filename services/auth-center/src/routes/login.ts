@@ -33,7 +33,8 @@ const loginRoute: FastifyPluginAsyncTypebox = async (app) => {
     if (mobile === undefined) throw new InvalidMobileError()
     const deps = app.deps
     const client = deps.clients.get(request.body.client_id ?? 'default')
-    if (client === undefined) throw new UnknownClientError()
+    // Third-party (OAuth) clients sign users in through /oauth/authorize, never here.
+    if (client === undefined || client.type !== 'first-party') throw new UnknownClientError()
 
     // The device binding first: a bad DPoP proof must not burn the one-time code.
     const binding = await bindAtLogin(deps, requestFacts(request), client.policy)

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { replies } from '../schemas.js'
+import { oauthMetadata } from '../oauth/metadata.js'
 
 const Jwks = Type.Object({
   keys: Type.Array(Type.Object({
@@ -22,6 +23,18 @@ const Metadata = Type.Object({
   response_types_supported: Type.Array(Type.String()),
   subject_types_supported: Type.Optional(Type.Array(Type.String())),
   id_token_signing_alg_values_supported: Type.Optional(Type.Array(Type.String())),
+  // OAuth2 (src/oauth/metadata.ts)
+  ...Object.fromEntries([
+    'authorization_endpoint', 'token_endpoint', 'introspection_endpoint', 'revocation_endpoint', 'userinfo_endpoint'
+  ].map((k) => [k, Type.Optional(Type.String())])),
+  authorization_response_iss_parameter_supported: Type.Optional(Type.Boolean()),
+  ...Object.fromEntries([
+    'response_modes_supported', 'grant_types_supported', 'token_endpoint_auth_methods_supported',
+    'token_endpoint_auth_signing_alg_values_supported', 'introspection_endpoint_auth_methods_supported',
+    'introspection_endpoint_auth_signing_alg_values_supported', 'revocation_endpoint_auth_methods_supported',
+    'revocation_endpoint_auth_signing_alg_values_supported', 'code_challenge_methods_supported',
+    'scopes_supported', 'claims_supported'
+  ].map((k) => [k, Type.Optional(Type.Array(Type.String()))])),
   authcenter_endpoints: Type.Object({
     sms_code: Type.String(),
     login: Type.String(),
@@ -50,8 +63,9 @@ const wellKnownRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return {
       issuer,
       jwks_uri: `${issuer}/.well-known/jwks.json`,
-      // Only what exists: the OAuth2 endpoints (authorize, token, …) arrive with the OAuth2 issue.
+      // Only what exists (src/oauth/metadata.ts lists the OAuth2 endpoints, grants, methods, scopes).
       response_types_supported: [],
+      ...oauthMetadata(app.deps),
       authcenter_endpoints: {
         sms_code: `${issuer}/auth/sms-code`,
         login: `${issuer}/auth/login`,

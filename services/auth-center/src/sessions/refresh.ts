@@ -12,7 +12,7 @@ import { sessionRevokedByStore } from './revoke.js'
  * → the device binding (DPoP key, fingerprint cookie) → one atomic store step decides
  * (rotate, grace, reuse, expired, revoked) → issue.
  */
-export async function refreshSession (deps: Deps, refreshToken: string, facts?: RequestFacts): Promise<TokenResponse> {
+export async function refreshSession (deps: Deps, refreshToken: string, facts?: RequestFacts, oauthClientId?: string): Promise<TokenResponse> {
   const parsed = parseRefreshToken(refreshToken)
   if (parsed === undefined) throw new RefreshTokenInvalidError()
 
@@ -20,6 +20,10 @@ export async function refreshSession (deps: Deps, refreshToken: string, facts?: 
   if (found === null || !refreshTokenMatches(deps.keys.refreshMacKey, parsed, found.refreshNonce)) {
     throw new RefreshTokenInvalidError()
   }
+  // An OAuth grant rotates only at /oauth/token, for the client that authenticated there;
+  // a first-party refresh (no client given) never rotates a third party's grant.
+  const oauth = deps.clients.get(found.clientId)?.type === 'oauth'
+  if (oauth ? found.clientId !== oauthClientId : oauthClientId !== undefined) throw new RefreshTokenInvalidError()
   if (!hasRefreshToken(clientPolicy(deps, found.clientId))) throw new RefreshNotAllowedError()
   if (facts !== undefined && found.revokedAt === undefined) {
     await checkBindingAtRefresh(deps, facts, found)

@@ -25,7 +25,7 @@ export async function refreshTokenGrant (deps: Deps, params: Params, { client }:
   if (beyond.length > 0) throw new OAuthError('invalid_scope', `not part of the grant: ${beyond.join(' ')}`)
 
   try {
-    const tokens = await refreshSession(deps, token)
+    const tokens = await refreshSession(deps, token, undefined, client.clientId)
     return oauthTokenReply(client, tokens, found.scope)
   } catch (err) {
     const code = (err as { code?: string }).code ?? ''
