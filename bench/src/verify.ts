@@ -1,0 +1,332 @@
+/**
+ * Benchmark 1: verifying an access token in process.
+ *
+ * Contenders, per algorithm (EdDSA, ES256, RS256):
+ * - raw node:crypto verify (sync): split + base64url-decode + crypto.verify, no claim check: the physical limit
+ * - raw node:crypto verify inside an async function, awaited: the fair baseline for an async API
+ * - @authcenter/verifier (async), jose jwtVerify (async), fast-jwt (cache off / on, sync), jsonwebtoken (sync)
+ *
+ * Scenarios:
+ * - first-time: every call gets a token never seen before (a pool signed beforehand; every cache-capable
+ *   contender is a fresh instance each round, so nothing is cached from an earlier round)
+ * - repeated: the same token on every call
+ */
+import { verify as cryptoVerify } from 'node:crypto'
+import { performance } from 'node:perf_hooks'
+import { createVerifier as ourVerifier } from '@authcenter/verifier'
+import { createVerifier as fastJwtVerifier } from 'fast-jwt'
+import { jwtVerify } from 'jose'
+import jsonwebtoken from 'jsonwebtoken'
+import { renderVerifyChart } from './chart.js'
+import {
+  type Contender, type Options, type Result, type Table, type Target,
+  compare, fmt, log, machine, median, ratioText, row, versions, writeResult
+} from './harness.js'
+import { ALGS, AUDIENCE, ISSUER, JWKS_URI, type KeyPair, accessToken, jwksFetch, keyPair, tokenPool } from './tokens.js'
+
+type VerifyFn = (token: string) => unknown
+
+interface Candidate {
+  name: string
+  async: boolean
+  note?: string
+  /** A new, ready instance (keys loaded), or a reason why this contender cannot do it. */
+  make: (kp: KeyPair) => Promise<VerifyFn>
+  /** Whether the returned value proves the token verified (the subject). */
+  subject: (value: unknown) => unknown
+}
+
+export const RAW = 'node:crypto verify (sync)'
+export const RAW_ASYNC = 'node:crypto verify (async fn)'
+export const OURS = '@authcenter/verifier'
+export const JOSE = 'jose jwtVerify'
+export const FAST = 'fast-jwt (cache off)'
+export const FAST_CACHE = 'fast-jwt (cache on)'
+export const JWT = 'jsonwebtoken'
+
+function rawVerify (kp: KeyPair): (token: string) => Record<string, unknown> {
+  const { hash, verifyKey } = kp
+  return (token) => {
+    const dot = token.lastIndexOf('.')
+    const ok = cryptoVerify(hash, Buffer.from(token.slice(0, dot), 'latin1'), verifyKey, Buffer.from(token.slice(dot + 1), 'base64url'))
+    if (!ok) throw new Error('bad signature')
+    // The subject is read only for the correctness check; it is not part of the timed limit
+    // (returning true keeps the baseline at the bare signature check).
+    return RAW_OK
+  }
+}
+const RAW_OK = { ok: true }
+
+const candidates: Candidate[] = [
+  {
+    name: RAW,
+    async: false,
+    make: async (kp) => rawVerify(kp),
+    subject: (v) => (v === RAW_OK ? 'ok' : undefined)
+  },
+  {
+    name: RAW_ASYNC,
+    async: true,
+    make: async (kp) => {
+      const raw = rawVerify(kp)
+      return async (token: string) => raw(token)
+    },
+    subject: (v) => (v === RAW_OK ? 'ok' : undefined)
+  },
+  {
+    name: OURS,
+    async: true,
+    make: async (kp) => {
+      const verify = ourVerifier({ issuer: ISSUER, audience: AUDIENCE, jwksUri: JWKS_URI, fetch: jwksFetch({ keys: [kp.jwk] }), algorithms: [kp.alg] })
+      await verify(accessToken(kp)) // loads the JWKS
+      return verify
+    },
+    subject: (v) => (v as { sub: string }).sub
+  },
+  {
+    name: JOSE,
+    async: true,
+    note: 'KeyObject passed directly (its fastest path), typ at+jwt, iss, aud checked',
+    make: async (kp) => {
+      const key = kp.publicKey
+      const options = { issuer: ISSUER, audience: AUDIENCE, typ: 'at+jwt', algorithms: [kp.alg] }
+      return (token: string) => jwtVerify(token, key, options)
+    },
+    subject: (v) => (v as { payload: { sub: string } }).payload.sub
+  },
+  {
+    name: FAST,
+    async: false,
+    note: 'PEM key, checkTyp at+jwt, allowedIss, allowedAud',
+    make: async (kp) => fastJwtVerifier({ key: kp.pem, algorithms: [kp.alg as 'EdDSA'], allowedIss: ISSUER, allowedAud: AUDIENCE, checkTyp: 'at+jwt', cache: false }),
+    subject: (v) => (v as { sub: string }).sub
+  },
+  {
+    name: FAST_CACHE,
+    async: false,
+    note: 'as above with cache: true (LRU of 1000, key = hash of the token)',
+    make: async (kp) => fastJwtVerifier({ key: kp.pem, algorithms: [kp.alg as 'EdDSA'], allowedIss: ISSUER, allowedAud: AUDIENCE, checkTyp: 'at+jwt', cache: true }),
+    subject: (v) => (v as { sub: string }).sub
+  },
+  {
+    name: JWT,
+    async: false,
+    note: 'KeyObject, issuer, audience (no typ check available)',
+    make: async (kp) => {
+      const options = { algorithms: [kp.alg as jsonwebtoken.Algorithm], issuer: ISSUER, audience: AUDIENCE }
+      const key = kp.publicKey
+      return (token: string) => jsonwebtoken.verify(token, key, options)
+    },
+    subject: (v) => (v as { sub: string }).sub
+  }
+]
+
+/** Checks a contender on this algorithm: accepts a good token, refuses a tampered one. Returns a reason when it cannot. */
+async function check (c: Candidate, kp: KeyPair): Promise<string | undefined> {
+  try {
+    const fn = await c.make(kp)
+    const sub = 'check-subject'
+    const token = accessToken(kp, { sub })
+    const value = await fn(token)
+    const got = c.subject(value)
+    if (got !== sub && got !== 'ok') return `returned ${JSON.stringify(got)}`
+    const sig = token.slice(token.lastIndexOf('.') + 1)
+    const flipped = token.slice(0, token.lastIndexOf('.') + 1) + (sig[0] === 'A' ? 'B' : 'A') + sig.slice(1)
+    let refused = false
+    try { await fn(flipped) } catch { refused = true }
+    if (!refused) return 'accepted a tampered signature'
+    return undefined
+  } catch (err) {
+    return `cannot verify ${kp.alg}: ${(err as Error).message.slice(0, 80)}`
+  }
+}
+
+/** Milliseconds to verify these tokens once each, in order. */
+async function timeTokens (fn: VerifyFn, async: boolean, tokens: readonly string[]): Promise<number> {
+  const n = tokens.length
+  const t0 = performance.now()
+  if (async) for (let i = 0; i < n; i++) await fn(tokens[i]!)
+  else for (let i = 0; i < n; i++) fn(tokens[i]!)
+  return performance.now() - t0
+}
+
+/** Milliseconds to verify the same token `calls` times. */
+async function timeSame (fn: VerifyFn, async: boolean, token: string, calls: number): Promise<number> {
+  const t0 = performance.now()
+  if (async) for (let i = 0; i < calls; i++) await fn(token)
+  else for (let i = 0; i < calls; i++) fn(token)
+  return performance.now() - t0
+}
+
+const SLICE_MS = 10
+/** Tokens per interleaved chunk in the first-time scenario. */
+const CHUNK = 100
+
+/**
+ * One round of the first-time scenario for every live contender: fresh
+ * instances, warmed up on other tokens, then the pool in chunks, every chunk
+ * verified by each contender in turn (rotating order). Interleaving this
+ * finely spreads the machine's noise evenly over the contenders.
+ */
+async function firstTimeRound (live: readonly Candidate[], kp: KeyPair, warm: readonly string[], chunks: readonly string[][]): Promise<Map<string, number>> {
+  const fns: VerifyFn[] = []
+  for (const c of live) {
+    const fn = await c.make(kp)
+    await timeTokens(fn, c.async, warm)
+    fns.push(fn)
+  }
+  const elapsed = live.map(() => 0)
+  const counts = live.map(() => 0)
+  for (let k = 0; k < chunks.length; k++) {
+    for (let j = 0; j < live.length; j++) {
+      const i = (j + k) % live.length
+      elapsed[i]! += await timeTokens(fns[i]!, live[i]!.async, chunks[k]!)
+      counts[i]! += chunks[k]!.length
+    }
+  }
+  return new Map(live.map((c, i) => [c.name, counts[i]! / (elapsed[i]! / 1000)]))
+}
+
+/** One round of the repeated scenario: slices of about SLICE_MS per contender, interleaved, `ms` in all for each. */
+async function repeatedRound (live: readonly Candidate[], kp: KeyPair, token: string, ms: number): Promise<Map<string, number>> {
+  const fns: VerifyFn[] = []
+  const batch: number[] = []
+  for (const c of live) {
+    const fn = await c.make(kp)
+    // Warm-up, and calibration: how many calls take about SLICE_MS.
+    let calls = 64
+    let t = await timeSame(fn, c.async, token, calls)
+    while (t < SLICE_MS) { calls *= 2; t = await timeSame(fn, c.async, token, calls) }
+    fns.push(fn)
+    batch.push(Math.max(1, Math.round(calls * SLICE_MS / t)))
+  }
+  const elapsed = live.map(() => 0)
+  const counts = live.map(() => 0)
+  const slices = Math.max(3, Math.round(ms / SLICE_MS))
+  for (let k = 0; k < slices; k++) {
+    for (let j = 0; j < live.length; j++) {
+      const i = (j + k) % live.length
+      elapsed[i]! += await timeSame(fns[i]!, live[i]!.async, token, batch[i]!)
+      counts[i]! += batch[i]!
+    }
+  }
+  return new Map(live.map((c, i) => [c.name, counts[i]! / (elapsed[i]! / 1000)]))
+}
+
+/** Adds µs per call and the overhead over the raw baseline (µs): what a verifier spends besides crypto.verify. */
+function perCall (table: Table): void {
+  const raw = row(table, RAW)?.median
+  for (const r of table.rows) {
+    if (r.median === null) continue
+    r.extra = { ...r.extra, 'µs/call': 1e6 / r.median, 'µs over raw': raw != null ? 1e6 / r.median - 1e6 / raw : NaN }
+  }
+  table.extraColumns = ['µs/call', 'µs over raw']
+}
+
+export async function runVerify (opts: Options): Promise<Result> {
+  const started = performance.now()
+  const rounds = opts.quick ? 3 : 7
+  const poolSize = opts.quick ? 1000 : 4000
+  const warmSize = opts.quick ? 200 : 1000
+  const repeatMs = opts.quick ? 150 : 500
+  const tables: Table[] = []
+  const targets: Target[] = []
+  const sizes: string[] = []
+
+  for (const alg of ALGS) {
+    const kp = keyPair(alg)
+    const pool = tokenPool(kp, poolSize)
+    const warm = tokenPool(kp, warmSize)
+    sizes.push(`${alg} ${pool[0]!.length} bytes`)
+    const repeated = accessToken(kp)
+    log(`verify ${alg}: ${poolSize} tokens of ${pool[0]!.length} bytes signed`)
+
+    const reasons = new Map<string, string | undefined>()
+    for (const c of candidates) reasons.set(c.name, await check(c, kp))
+
+    const asContender = (c: Candidate, note?: string): Contender => ({
+      name: c.name,
+      ...(reasons.get(c.name) !== undefined ? { unsupported: reasons.get(c.name)! } : {}),
+      ...(note !== undefined ? { note } : c.note !== undefined ? { note: c.note } : {})
+    })
+    const liveOf = (names: readonly string[]): Candidate[] => candidates.filter((c) => names.includes(c.name))
+    const chunks: string[][] = []
+    for (let i = 0; i < pool.length; i += CHUNK) chunks.push(pool.slice(i, i + CHUNK))
+    const first = await compare({
+      title: `${alg}: first-time tokens (${pool[0]!.length}-byte token, ${poolSize} distinct per round)`,
+      unit: 'verifies/s',
+      baseline: RAW,
+      rounds,
+      contenders: candidates.map((c) => asContender(c)),
+      measureRound: async (_round, names) => firstTimeRound(liveOf(names), kp, warm, chunks),
+      log
+    })
+    perCall(first)
+    tables.push(first)
+
+    const rep = await compare({
+      title: `${alg}: repeated token (the same token every call)`,
+      unit: 'verifies/s',
+      baseline: RAW,
+      rounds,
+      contenders: candidates.map((c) => asContender(c, c.name === OURS ? 'no verified-token cache in this version: every call is a full verify' : undefined)),
+      measureRound: async (_round, names) => repeatedRound(liveOf(names), kp, repeated, repeatMs),
+      log
+    })
+    perCall(rep)
+    tables.push(rep)
+
+    const ours = row(first, OURS)
+    const rawAsync = row(first, RAW_ASYNC)
+    const beaten = [FAST, JOSE].map((n) => row(first, n)).filter((r) => r?.median != null)
+    const ahead = ours?.median != null && beaten.every((r) => ours.median! > r!.median!)
+    targets.push({
+      name: `${alg} first-time: verifier ≥ 0.95 × raw node:crypto`,
+      target: '≥ 0.95×',
+      value: `${ratioText(ours?.ratio)} (${fmt(ours?.median)} vs ${fmt(row(first, RAW)?.median)}/s; vs async raw ${ratioText(ours?.median != null && rawAsync?.median != null ? ours.median / rawAsync.median : null)})`,
+      met: ours?.ratio != null ? ours.ratio >= 0.95 : null
+    })
+    targets.push({
+      name: `${alg} first-time: verifier ahead of fast-jwt and jose`,
+      target: '> both',
+      value: `${fmt(ours?.median)} vs fast-jwt ${fmt(row(first, FAST)?.median)}, jose ${fmt(row(first, JOSE)?.median)}`,
+      met: ours?.median != null ? ahead : null
+    })
+    const oursRep = row(rep, OURS)
+    const fastRep = row(rep, FAST_CACHE)
+    targets.push({
+      name: `${alg} repeated: verifier ≥ fast-jwt cache`,
+      target: '≥ 1.00× fast-jwt (cache on)',
+      value: `${ratioText(oursRep?.median != null && fastRep?.median != null ? oursRep.median / fastRep.median : null)} (${fmt(oursRep?.median)} vs ${fmt(fastRep?.median)}/s)`,
+      met: oursRep?.median != null && fastRep?.median != null ? oursRep.median >= fastRep.median : null,
+      ...(oursRep?.median != null && fastRep?.median != null && oursRep.median < fastRep.median ? { why: 'the verifier has no verified-token cache' } : {})
+    })
+  }
+
+  const result: Result = {
+    name: 'verify',
+    title: 'Verify an access token, in process',
+    date: new Date().toISOString(),
+    durationSeconds: (performance.now() - started) / 1000,
+    mode: opts.quick ? 'quick' : 'full',
+    rounds,
+    machine: machine(),
+    versions: versions(['@authcenter/verifier', 'jose', 'fast-jwt', 'jsonwebtoken']),
+    tables,
+    targets,
+    notes: [
+      `Token sizes: ${sizes.join(', ')}. Claims iss, sub, aud, exp, iat, jti, client_id, sid, scope; header alg, typ at+jwt, kid (as the auth center issues them).`,
+      'First-time: each round verifies a pool of distinct tokens signed beforehand; every contender is a new instance each round and is warmed up on other tokens, so no cache can hold a measured token.',
+      `Interleaving: within a round the contenders take turns on chunks of ${CHUNK} tokens (first-time) or slices of about ${SLICE_MS} ms (repeated), the order rotating every chunk, so that the machine's noise falls evenly on all of them; a round's sample is calls / summed time.`,
+      `Baseline "${RAW}": split at the last dot, base64url-decode the signature, crypto.verify with a KeyObject; no header, claim or JSON work. "${RAW_ASYNC}" is the same inside an async function, awaited per call: the fair baseline for an async API (the difference is the cost of one await).`,
+      '@authcenter/verifier loads its key through the JWKS (a fetch stub, no socket) and checks typ, kid, refused headers, iss, aud, exp, nbf, iat and required claims.',
+      'jsonwebtoken has no EdDSA support and no typ check; fast-jwt and jose check typ when asked (they are).',
+      `Medians of ${rounds} rounds.`
+    ]
+  }
+  writeResult(result)
+  renderVerifyChart(result)
+  return result
+}
+
+export { median }
