@@ -202,6 +202,8 @@ t.test('FLUSHALL with a new epoch (connections survive) is noticed by the period
   await sleep(1100) // a token of a later second than the current epoch
   const mid = token(server, key, { iat: nowSeconds() })
   t.ok(await verify(mid), 'issued after the current epoch')
+  // Epochs have one-second resolution, like iat: the reset must fall in a later second to cover `mid`.
+  await sleep(1100)
   await w.redis.flushall()
   t.not(await until(verify, mid, 'TOKEN_REVOKED', 2000), -1, 'refused after the verifier recreated the epoch')
   t.not(await w.redis.get(`${prefix}epoch`), null, 'epoch recreated')
