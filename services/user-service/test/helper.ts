@@ -62,7 +62,8 @@ export async function startIssuer (): Promise<Issuer> {
         jti: randomUUID(),
         client_id: 'first-party',
         sid: randomUUID(),
-        scope: 'profile',
+        // No scope claim: a first-party token, as the auth center issues them (tests of
+        // third-party tokens pass `scope`).
         ...claims
       }),
       key

@@ -1,3 +1,4 @@
+import { delegatedScope } from './delegated-scope.js'
 import { finished } from 'node:stream/promises'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { MultipartFile } from '@fastify/multipart'
@@ -107,6 +108,7 @@ export const avatarRoutes: FastifyPluginAsyncTypebox<AvatarRoutesOptions> = asyn
 
   app.post('/user/avatar', {
     onRequest: app.authenticate(),
+    preHandler: delegatedScope('profile:write'),
     schema: {
       summary: 'Upload the caller\'s avatar: multipart/form-data, one PNG/JPEG/WebP/GIF in the field "file"',
       consumes: ['multipart/form-data'],

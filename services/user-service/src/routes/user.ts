@@ -1,3 +1,4 @@
+import { delegatedScope } from './delegated-scope.js'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { Auth } from '@authcenter/verifier'
@@ -54,6 +55,7 @@ const UpdateUsernameBody = Type.Object({
 export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (app, { profiles }) => {
   app.get('/user/mine', {
     onRequest: app.authenticate(),
+    preHandler: delegatedScope('profile:read'),
     schema: {
       summary: 'The caller\'s profile (empty the first time the user is seen)',
       response: { 200: ProfileReply, ...errorReplies }
@@ -65,6 +67,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
 
   app.put('/user/username', {
     onRequest: app.authenticate(),
+    preHandler: delegatedScope('profile:write'),
     schema: {
       summary: 'Set the caller\'s username',
       body: UpdateUsernameBody,
