@@ -49,6 +49,9 @@ function publicMembers (jwk: Record<string, unknown>): Record<string, string> | 
  * - A set older than `cacheMaxAge` is refreshed in the background while the
  *   old one keeps serving; a failed refresh keeps the old set.
  */
+/** Never two fetches closer than this, whatever caused them. */
+const MIN_REFETCH_INTERVAL_MS = 1000
+
 export class RemoteKeySet {
   readonly #options: ResolvedOptions
   readonly #closed = new AbortController()
@@ -56,6 +59,8 @@ export class RemoteKeySet {
   #keys: KeyMap | undefined
   #fetchedAt = 0
   #attemptedAt = -Infinity
+  /** When a refetch was last caused by an unknown kid: those are what the cooldown rate-limits. */
+  #missAt = -Infinity
   #inflight: Promise<void> | undefined
   #lastError: unknown
   /** Canonical public JWK -> KeyObject, so a refetch re-imports only new keys. */
@@ -93,7 +98,11 @@ export class RemoteKeySet {
       }
     } else if (this.#inflight !== undefined) {
       await this.#inflight
-    } else if (now - this.#attemptedAt >= this.#options.cooldownDuration) {
+    } else if (now - this.#missAt >= this.#options.cooldownDuration && now - this.#attemptedAt >= Math.min(MIN_REFETCH_INTERVAL_MS, this.#options.cooldownDuration)) {
+      // The cooldown counts from the last refetch an unknown kid caused, not from the
+      // first load: a key rotated in just after start is picked up at once, while
+      // random kids still cause at most one fetch per cooldown.
+      this.#missAt = now
       await this.#refresh()
     }
     return this.#keys.get(kid)

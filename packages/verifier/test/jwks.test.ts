@@ -89,6 +89,22 @@ t.test('verifies old and new kid during a key rotation, refetching exactly once'
   await refuses(t, verify, token(server, oldKey), 'TOKEN_INVALID', 'the retired kid is gone after the refetch')
 })
 
+t.test('with the default cooldown, a key rotated in a second after start is picked up at once; the next unknown kid waits', async (t) => {
+  const oldKey = await makeKey('EdDSA')
+  const newKey = await makeKey('EdDSA')
+  const server = await startAuthServer([oldKey.jwk])
+  t.teardown(() => server.close())
+  const verify = verifierFor(t, server)
+  t.ok(await verify(token(server, oldKey)))
+  await sleep(1050)
+  server.keys = [newKey.jwk, oldKey.jwk]
+  t.ok(await verify(token(server, newKey)), 'no 30 s wait after the first load')
+  t.equal(server.count(JWKS), 2)
+  await sleep(1050)
+  await refuses(t, verify, token(server, await makeKey('EdDSA')), 'TOKEN_INVALID', 'another unknown kid')
+  t.equal(server.count(JWKS), 2, 'within the cooldown of the last miss: no fetch')
+})
+
 t.test('a burst of 100 random kids causes at most one refetch', async (t) => {
   const key = await makeKey('EdDSA')
   const server = await startAuthServer([key.jwk])
