@@ -94,6 +94,20 @@ t.test('log in at the auth center, then use the user service with the access tok
     t.same((await readdir(avatarDir)).sort(), before, 'no file left behind')
   })
 
+  t.test('a key rotation at the auth center needs no restart of the user service', async (t) => {
+    const before = login.access_token
+    t.equal((await fetch(`${usersUrl}/user/mine`, { headers: bearer })).status, 200)
+    await new Promise((resolve) => setTimeout(resolve, 1100))
+    await (auth as unknown as { deps: { keys: { rotate: (ms: number) => Promise<string> } } }).deps.keys.rotate(120_000) // what `keys:rotate` does
+    const fresh = await (await fetch(`${issuer}/auth/login`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mobile: '13800000000', code: '123456' })
+    })).json() as { access_token: string }
+    const kid = (jwt: string): string => JSON.parse(Buffer.from(jwt.split('.')[0]!, 'base64url').toString()).kid
+    t.not(kid(fresh.access_token), kid(before), 'signed with the new key')
+    t.equal((await fetch(`${usersUrl}/user/mine`, { headers: { authorization: `Bearer ${fresh.access_token}` } })).status, 200, 'the new key is fetched on first sight')
+    t.equal((await fetch(`${usersUrl}/user/mine`, { headers: { authorization: `Bearer ${before}` } })).status, 200, 'the old key still verifies its tokens')
+  })
+
   t.test('after logout at the auth center, a refresh fails; the user service refuses a bad token', async (t) => {
     const bad = await fetch(`${usersUrl}/user/mine`, { headers: { authorization: `Bearer ${login.access_token.slice(0, -4)}AAAA` } })
     t.equal(bad.status, 401)
