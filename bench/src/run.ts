@@ -1,5 +1,5 @@
 /**
- * Entry point: `pnpm bench [--quick] [--only verify,http,auth,memory]`.
+ * Entry point: `pnpm bench [--quick] [--only verify,http,auth,memory,revocation]`.
  * Runs the benchmarks one after another, writes results/<name>.json|md,
  * results/verify.svg, and results/summary.md (all tables, for the README).
  */
@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { RESULTS_DIR, log, machine, markdown, type Options, type Result } from './harness.js'
 
-const ALL = ['verify', 'http', 'auth', 'memory'] as const
+const ALL = ['verify', 'http', 'auth', 'memory', 'revocation'] as const
 type Name = typeof ALL[number]
 
 function parseArgs (argv: string[]): { opts: Options, only: Name[] } {
@@ -27,7 +27,7 @@ function parseArgs (argv: string[]): { opts: Options, only: Name[] } {
         return name as Name
       })
     } else if (a === '--help' || a === '-h') {
-      process.stdout.write('usage: pnpm bench [--quick] [--only verify,http,auth,memory]\n')
+      process.stdout.write('usage: pnpm bench [--quick] [--only verify,http,auth,memory,revocation]\n')
       process.exit(0)
     } else throw new Error(`unknown argument ${a}`)
   }
@@ -55,7 +55,8 @@ async function main (): Promise<void> {
     if (name === 'verify') result = await (await import('./verify.js')).runVerify(opts)
     else if (name === 'http') result = await (await import('./http-route.js')).runHttp(opts)
     else if (name === 'auth') result = await (await import('./auth-center.js')).runAuthCenter(opts)
-    else result = await (await import('./memory.js')).runMemory(opts)
+    else if (name === 'memory') result = await (await import('./memory.js')).runMemory(opts)
+    else result = await (await import('./revocation.js')).runRevocation(opts)
     results.push(result)
     log(`== ${name} done in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
     process.stdout.write('\n' + markdown(result) + '\n')
@@ -64,7 +65,7 @@ async function main (): Promise<void> {
   // summary.md: the latest table of every benchmark (also those not rerun this time).
   mkdirSync(RESULTS_DIR, { recursive: true })
   const parts: string[] = []
-  for (const name of ['verify', 'http-route', 'auth-center', 'memory']) {
+  for (const name of ['verify', 'http-route', 'auth-center', 'memory', 'revocation']) {
     const file = join(RESULTS_DIR, `${name}.md`)
     if (existsSync(file)) parts.push(readFileSync(file, 'utf8'))
   }
