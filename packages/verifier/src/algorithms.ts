@@ -17,6 +17,8 @@ export interface AlgorithmSpec {
   readonly verifyOptions: Readonly<{ dsaEncoding?: 'ieee-p1363', padding?: number, saltLength?: number }>
   /** Whether a public key may verify this algorithm (key type, curve, RSA size). */
   readonly fits: (key: KeyObject) => boolean
+  /** Length in bytes of every valid signature by a key that fits (fixed per curve, the modulus size for RSA). */
+  readonly signatureBytes: (key: KeyObject) => number
 }
 
 const ed25519 = (key: KeyObject): boolean => key.asymmetricKeyType === 'ed25519'
@@ -29,20 +31,23 @@ const rsaPss = (key: KeyObject): boolean =>
   (key.asymmetricKeyType === 'rsa' || key.asymmetricKeyType === 'rsa-pss') &&
   (key.asymmetricKeyDetails?.modulusLength ?? 0) >= 2048
 
+const fixed = (bytes: number) => (): number => bytes
+const modulusBytes = (key: KeyObject): number => Math.ceil((key.asymmetricKeyDetails?.modulusLength ?? 0) / 8)
+
 const pss = (saltLength: number) => ({ padding: constants.RSA_PKCS1_PSS_PADDING, saltLength })
 
 const specs: AlgorithmSpec[] = [
-  { name: 'EdDSA', hash: null, verifyOptions: {}, fits: ed25519 },
-  { name: 'Ed25519', hash: null, verifyOptions: {}, fits: ed25519 },
-  { name: 'ES256', hash: 'sha256', verifyOptions: { dsaEncoding: 'ieee-p1363' }, fits: curve('prime256v1') },
-  { name: 'ES384', hash: 'sha384', verifyOptions: { dsaEncoding: 'ieee-p1363' }, fits: curve('secp384r1') },
-  { name: 'ES512', hash: 'sha512', verifyOptions: { dsaEncoding: 'ieee-p1363' }, fits: curve('secp521r1') },
-  { name: 'RS256', hash: 'sha256', verifyOptions: {}, fits: rsa },
-  { name: 'RS384', hash: 'sha384', verifyOptions: {}, fits: rsa },
-  { name: 'RS512', hash: 'sha512', verifyOptions: {}, fits: rsa },
-  { name: 'PS256', hash: 'sha256', verifyOptions: pss(32), fits: rsaPss },
-  { name: 'PS384', hash: 'sha384', verifyOptions: pss(48), fits: rsaPss },
-  { name: 'PS512', hash: 'sha512', verifyOptions: pss(64), fits: rsaPss }
+  { name: 'EdDSA', hash: null, verifyOptions: {}, fits: ed25519, signatureBytes: fixed(64) },
+  { name: 'Ed25519', hash: null, verifyOptions: {}, fits: ed25519, signatureBytes: fixed(64) },
+  { name: 'ES256', hash: 'sha256', verifyOptions: { dsaEncoding: 'ieee-p1363' }, fits: curve('prime256v1'), signatureBytes: fixed(64) },
+  { name: 'ES384', hash: 'sha384', verifyOptions: { dsaEncoding: 'ieee-p1363' }, fits: curve('secp384r1'), signatureBytes: fixed(96) },
+  { name: 'ES512', hash: 'sha512', verifyOptions: { dsaEncoding: 'ieee-p1363' }, fits: curve('secp521r1'), signatureBytes: fixed(132) },
+  { name: 'RS256', hash: 'sha256', verifyOptions: {}, fits: rsa, signatureBytes: modulusBytes },
+  { name: 'RS384', hash: 'sha384', verifyOptions: {}, fits: rsa, signatureBytes: modulusBytes },
+  { name: 'RS512', hash: 'sha512', verifyOptions: {}, fits: rsa, signatureBytes: modulusBytes },
+  { name: 'PS256', hash: 'sha256', verifyOptions: pss(32), fits: rsaPss, signatureBytes: modulusBytes },
+  { name: 'PS384', hash: 'sha384', verifyOptions: pss(48), fits: rsaPss, signatureBytes: modulusBytes },
+  { name: 'PS512', hash: 'sha512', verifyOptions: pss(64), fits: rsaPss, signatureBytes: modulusBytes }
 ]
 
 /** Every supported algorithm by its JWS `alg` name. */

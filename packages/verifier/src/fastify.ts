@@ -4,7 +4,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest, onRequestHookHan
 import { FINGERPRINT_COOKIE, readCookie } from './dpop.js'
 import { TokenError } from './errors.js'
 import { createVerifier, requiredScopes } from './verify.js'
-import type { Auth, Verifier } from './verify.js'
+import type { Auth, Verifier, VerifyOptions } from './verify.js'
 import type { VerifierOptions } from './options.js'
 
 /** Options of {@link verifierPlugin}: verifier options, or a verifier you built (then you close it). */
@@ -70,22 +70,35 @@ export function challenge (err: TokenError, realm: string | undefined, scope: re
   return params.length === 0 ? 'Bearer' : `Bearer ${params.join(', ')}`
 }
 
+const BEARER = /^bearer$/i
+const DPOP = /^dpop$/i
+
 /**
- * The scheme and token of an `Authorization: Bearer <token>` (or `DPoP <token>`,
- * RFC 9449) header. No header or another scheme (e.g. `Basic`) is `TOKEN_MISSING`;
- * a scheme without exactly one token after it is `TOKEN_MALFORMED`.
+ * The per-call options of one request. `dpop` and `fingerprint` are getters:
+ * they are read (and the URL built, the cookie parsed) only for a token bound
+ * with `cnf`, so an unbound token costs one small object per request.
  */
-function credentials (request: FastifyRequest): { scheme: 'bearer' | 'dpop', token: string } {
-  const value = request.headers.authorization
-  if (value === undefined || value.length === 0) throw new TokenError('TOKEN_MISSING', 'no Authorization header')
-  const space = value.indexOf(' ')
-  const scheme = (space === -1 ? value : value.slice(0, space)).toLowerCase()
-  if (scheme !== 'bearer' && scheme !== 'dpop') throw new TokenError('TOKEN_MISSING', 'the Authorization header is not a Bearer or DPoP token')
-  const token = value.slice(space + 1).trim()
-  if (space === -1 || token.length === 0 || token.includes(' ')) {
-    throw new TokenError('TOKEN_MALFORMED', `the Authorization header must be "${scheme === 'dpop' ? 'DPoP' : 'Bearer'} <token>"`)
+class RequestVerifyOptions implements VerifyOptions {
+  readonly scope: readonly string[] | undefined
+  readonly scheme: 'bearer' | 'dpop'
+  readonly #request: FastifyRequest
+  readonly #publicUrl: string | undefined
+
+  constructor (scope: readonly string[] | undefined, scheme: 'bearer' | 'dpop', request: FastifyRequest, publicUrl: string | undefined) {
+    this.scope = scope
+    this.scheme = scheme
+    this.#request = request
+    this.#publicUrl = publicUrl
   }
-  return { scheme, token }
+
+  get dpop (): NonNullable<VerifyOptions['dpop']> {
+    const request = this.#request
+    return { proof: request.headers.dpop, method: request.method, url: (this.#publicUrl ?? `${request.protocol}://${request.host}`) + request.url }
+  }
+
+  get fingerprint (): string | undefined {
+    return readCookie(this.#request.headers.cookie, FINGERPRINT_COOKIE)
+  }
 }
 
 const plugin: FastifyPluginAsync<VerifierPluginOptions> = async (app, options) => {
@@ -140,18 +153,24 @@ const plugin: FastifyPluginAsync<VerifierPluginOptions> = async (app, options) =
   // null until an authenticate hook sets it; typed as Auth for the routes that have one.
   app.decorateRequest('auth', null as unknown as Auth)
   app.decorate('authenticate', (authenticateOptions?: AuthenticateOptions): onRequestHookHandler => {
-    // Checked once per route, when the hook is made.
+    // Checked once per route, when the hook is made; frozen, so the verifier checks it only once too.
     const scope = requiredScopes(authenticateOptions?.scope)
-    const verifyOptions = scope === undefined ? undefined : { scope: [...scope] }
+    const routeScope = scope === undefined ? undefined : Object.freeze([...scope])
     return async function authenticate (request: FastifyRequest, reply: FastifyReply) {
       try {
-        const { scheme, token } = credentials(request)
-        request.auth = await verifier(token, {
-          ...verifyOptions,
-          scheme,
-          dpop: { proof: request.headers.dpop, method: request.method, url: (publicUrl ?? `${request.protocol}://${request.host}`) + request.url },
-          fingerprint: readCookie(request.headers.cookie, FINGERPRINT_COOKIE)
-        })
+        // `Authorization: Bearer <token>` or `DPoP <token>` (RFC 6750, RFC 9449). No header or
+        // another scheme (e.g. Basic) is TOKEN_MISSING; a scheme without exactly one token is TOKEN_MALFORMED.
+        const value = request.headers.authorization
+        if (value === undefined || value.length === 0) throw new TokenError('TOKEN_MISSING', 'no Authorization header')
+        const space = value.indexOf(' ')
+        const schemeText = space === -1 ? value : value.slice(0, space)
+        const scheme = BEARER.test(schemeText) ? 'bearer' : DPOP.test(schemeText) ? 'dpop' : undefined
+        if (scheme === undefined) throw new TokenError('TOKEN_MISSING', 'the Authorization header is not a Bearer or DPoP token')
+        const token = space === -1 ? '' : value.slice(space + 1).trim()
+        if (token.length === 0 || token.includes(' ')) {
+          throw new TokenError('TOKEN_MALFORMED', `the Authorization header must be "${scheme === 'dpop' ? 'DPoP' : 'Bearer'} <token>"`)
+        }
+        request.auth = await verifier(token, new RequestVerifyOptions(routeScope, scheme, request, publicUrl))
       } catch (err) {
         if (err instanceof TokenError) return refuse(reply, err, scope)
         throw err

@@ -13,10 +13,19 @@ export type VerifyKeyArgument = KeyObject | { key: KeyObject, dsaEncoding?: 'iee
 export interface VerificationKey {
   readonly kid: string
   /** `alg` -> ready-made `crypto.verify` key argument, for every allowed algorithm this key fits. */
-  readonly byAlgorithm: ReadonlyMap<string, VerifyKeyArgument>
+  readonly byAlgorithm: ReadonlyMap<string, AlgorithmKey>
 }
 
-type KeyMap = ReadonlyMap<string, readonly VerificationKey[]>
+/** A key ready for one algorithm, with the exact size of its signatures. */
+export interface AlgorithmKey {
+  readonly argument: VerifyKeyArgument
+  /** Bytes of a signature, and characters of its unpadded base64url form. */
+  readonly signatureBytes: number
+  readonly signatureChars: number
+}
+
+/** The key set as loaded by one fetch; a new object after every (re)fetch. */
+export type KeyMap = ReadonlyMap<string, readonly VerificationKey[]>
 
 // Larger JWKS answers are refused: a key set is a few kilobytes.
 const MAX_RESPONSE_BYTES = 1024 * 1024
@@ -81,6 +90,20 @@ export class RemoteKeySet {
       void this.#refresh()
     }
     return keys.get(kid)
+  }
+
+  /**
+   * The current key set (a new object after every fetch), refreshing it in the
+   * background when stale, like `get`. The verified-token cache serves an entry
+   * only while this is the set it was verified with.
+   */
+  current (now: number): KeyMap | undefined {
+    const keys = this.#keys
+    if (keys !== undefined && now - this.#fetchedAt > this.#options.cacheMaxAge && this.#inflight === undefined &&
+        now - this.#attemptedAt >= this.#options.cooldownDuration) {
+      void this.#refresh()
+    }
+    return keys
   }
 
   /**
@@ -213,12 +236,17 @@ export class RemoteKeySet {
     }
     imported.set(canonical, key)
 
-    const byAlgorithm = new Map<string, VerifyKeyArgument>()
+    const byAlgorithm = new Map<string, AlgorithmKey>()
     for (const spec of this.#options.algorithms.values()) {
       if (jwk.alg !== undefined && jwk.alg !== spec.name) continue
       if (!spec.fits(key)) continue
       const hasOptions = Object.keys(spec.verifyOptions).length > 0
-      byAlgorithm.set(spec.name, hasOptions ? { key, ...spec.verifyOptions } : key)
+      const signatureBytes = spec.signatureBytes(key)
+      byAlgorithm.set(spec.name, {
+        argument: hasOptions ? { key, ...spec.verifyOptions } : key,
+        signatureBytes,
+        signatureChars: Math.ceil(signatureBytes * 4 / 3)
+      })
     }
     if (byAlgorithm.size === 0) return undefined
     return { kid: jwk.kid, byAlgorithm }

@@ -42,6 +42,12 @@ export interface VerifierOptions {
    * an in-process feed. Revoked tokens are refused with `TOKEN_REVOKED`.
    */
   revocation?: RevocationOptions
+  /**
+   * Verified-token cache: `{ max }` entries (default 10,000), or `false` for none.
+   * A hit skips the signature and claim checks only; revocation, DPoP or
+   * fingerprint binding and scopes are still checked on every call.
+   */
+  cache?: { max?: number } | boolean
 }
 
 /** Options after checks and defaults; frozen. */
@@ -57,6 +63,8 @@ export interface ResolvedOptions {
   readonly cacheMaxAge: number
   readonly timeoutDuration: number
   readonly revocation: ResolvedRevocationOptions | undefined
+  /** Maximum entries of the verified-token cache; 0 when it is off. */
+  readonly cacheMax: number
 }
 
 const units: Record<string, number> = {
@@ -150,6 +158,16 @@ export function resolveOptions (options: VerifierOptions): ResolvedOptions {
   const maxTokenBytes = options.maxTokenBytes ?? 8192
   if (!Number.isSafeInteger(maxTokenBytes) || maxTokenBytes <= 0) throw new TypeError('"maxTokenBytes" must be a positive integer')
 
+  let cacheMax = 10_000
+  const { cache } = options
+  if (cache === false) cacheMax = 0
+  else if (typeof cache === 'object' && cache !== null && !Array.isArray(cache)) {
+    cacheMax = cache.max ?? 10_000
+    if (!Number.isSafeInteger(cacheMax) || cacheMax <= 0) throw new TypeError('"cache.max" must be a positive integer (use cache: false to turn the cache off)')
+  } else if (cache !== undefined && cache !== true) {
+    throw new TypeError('"cache" must be { max?: number } or false')
+  }
+
   return Object.freeze({
     issuer,
     audience: Object.freeze([...audience]),
@@ -161,6 +179,7 @@ export function resolveOptions (options: VerifierOptions): ResolvedOptions {
     cooldownDuration: duration(options.cooldownDuration, 'cooldownDuration', 30_000),
     cacheMaxAge: duration(options.cacheMaxAge, 'cacheMaxAge', 600_000),
     timeoutDuration: duration(options.timeoutDuration, 'timeoutDuration', 5_000),
-    revocation: resolveRevocationOptions(options.revocation)
+    revocation: resolveRevocationOptions(options.revocation),
+    cacheMax
   })
 }

@@ -1,9 +1,10 @@
 import { verify as cryptoVerify } from 'node:crypto'
 import type { AlgorithmSpec } from './algorithms.js'
 import { checkDpopProof, createDpopNonces, createMemoryReplayCache, DpopError, fingerprintMatches } from './dpop.js'
+import { TokenCache } from './cache.js'
 import { TokenError } from './errors.js'
 import { RemoteKeySet } from './keys.js'
-import type { VerificationKey } from './keys.js'
+import type { KeyMap, VerificationKey } from './keys.js'
 import { resolveOptions } from './options.js'
 import type { VerifierOptions } from './options.js'
 import { RevocationList } from './revocation.js'
@@ -26,7 +27,7 @@ export interface Auth {
 /** Per-call options of a verifier. */
 export interface VerifyOptions {
   /** Scopes the token must all carry: an array, or one space-separated string. */
-  scope?: string | string[]
+  scope?: string | readonly string[]
   /** The `Authorization` scheme the token came with: a DPoP-bound token must come as `DPoP`, an unbound one not. */
   scheme?: string
   /** The request, for a DPoP-bound token (`cnf.jkt`): its `DPoP` header value(s), method and absolute URL. */
@@ -56,6 +57,8 @@ export interface Verifier {
   ready: () => Promise<void>
   /** The revocation list (size, freshness, epoch, a hook per revocation); `undefined` without the `revocation` option. */
   revocation: RevocationState | undefined
+  /** The verified-token cache (entries, bound, `clear()`); `undefined` with `cache: false`. */
+  cache?: { readonly size: number, readonly max: number, clear: () => void } | undefined
 }
 
 /** A checked header: the algorithm to verify with and the key id. */
@@ -65,6 +68,7 @@ interface Header {
 }
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/
+const DOT = 46
 // Headers that point at keys or change how the JWS is processed. We use only
 // the JWKS of the configured issuer and understand no extension, so a token
 // that carries any of them is refused outright (RFC 8725 §3.10, RFC 7515 §4.1.11).
@@ -84,9 +88,18 @@ function nonEmptyString (value: unknown): value is string {
   return typeof value === 'string' && value.length > 0
 }
 
+// Frozen scope arrays (the Fastify plugin passes one per route) are checked once.
+const checkedScopes = new WeakMap<readonly unknown[], readonly string[] | undefined>()
+
 /** Required scopes from per-call options; `undefined` when none are required. */
 export function requiredScopes (scope: VerifyOptions['scope']): readonly string[] | undefined {
   if (scope === undefined) return undefined
+  if (Array.isArray(scope) && Object.isFrozen(scope)) {
+    if (checkedScopes.has(scope)) return checkedScopes.get(scope)
+    const required = requiredScopes([...scope])
+    checkedScopes.set(scope, required === undefined ? undefined : Object.freeze([...required]))
+    return checkedScopes.get(scope)
+  }
   const list = typeof scope === 'string' ? scope.split(' ') : scope
   if (!Array.isArray(list) || !list.every((s) => typeof s === 'string')) {
     throw new TypeError('"scope" must be a string or an array of strings')
@@ -126,6 +139,11 @@ export function createVerifier (options: VerifierOptions): Verifier {
   const audiences = new Set(resolved.audience)
   const keySet = new RemoteKeySet(resolved)
   const headers = new Map<string, Header>()
+  // The header segment that verified last, and its parsed form: nearly every
+  // token of an issuer starts with it, so `startsWith` avoids slicing and hashing it.
+  let lastHeaderSegment = '\u0000'
+  let lastHeader: Header | undefined
+  const cache = resolved.cacheMax > 0 ? new TokenCache(resolved.cacheMax) : undefined
 
   // Checks that run on every verified token, after the signature and claims
   // and before the scope check. Kept synchronous so the hot path stays free
@@ -175,13 +193,15 @@ export function createVerifier (options: VerifierOptions): Verifier {
     if (nbf !== undefined && nbf > seconds + clockTolerance) throw invalid('the token is not yet valid ("nbf")')
     if (iat > seconds + clockTolerance) throw invalid('"iat" is in the future')
 
-    return {
+    // Frozen, claims included: a cached Auth is shared by every call with the same
+    // token, so no caller may change what the next call's checks read.
+    return Object.freeze({
       sub,
       sid,
       clientId,
-      scope: scope === undefined ? [] : scope.split(' ').filter((s) => s.length > 0),
-      claims
-    }
+      scope: Object.freeze(scope === undefined ? [] : scope.split(' ').filter((s) => s.length > 0)) as string[],
+      claims: deepFreeze(claims)
+    })
   }
 
   /**
@@ -189,17 +209,33 @@ export function createVerifier (options: VerifierOptions): Verifier {
    * and a proof for this request signed by the bound key (checked on every call,
    * replay included); a cookie-bound token needs its fingerprint cookie.
    */
-  async function checkBinding (token: string, claims: Record<string, unknown>, o: VerifyOptions | undefined, now: number): Promise<void> {
+  function checkBinding (token: string, claims: Record<string, unknown>, o: VerifyOptions | undefined, now: number): Promise<void> | undefined {
     const cnf = claims.cnf
+    if (cnf === undefined) {
+      // The usual case: an unbound token; only the DPoP scheme is wrong with it.
+      if (o?.scheme !== undefined && o.scheme.toLowerCase() === 'dpop') throw new TokenError('INVALID_DPOP_PROOF', 'the DPoP scheme was used with a token that is not DPoP-bound')
+      return undefined
+    }
     const jkt = isObject(cnf) && typeof cnf.jkt === 'string' ? cnf.jkt : undefined
     const scheme = o?.scheme?.toLowerCase()
+    if (isObject(cnf) && typeof cnf.fgp === 'string' && jkt === undefined && scheme !== 'dpop') {
+      if (!fingerprintMatches(o?.fingerprint, cnf.fgp)) {
+        throw new TokenError('TOKEN_BINDING_MISMATCH', 'the token is bound to a fingerprint cookie that did not come with it')
+      }
+      return undefined
+    }
+    return checkBindingAsync(token, cnf, jkt, scheme, o, now)
+  }
+
+  async function checkBindingAsync (token: string, cnf: unknown, jkt: string | undefined, scheme: string | undefined, o: VerifyOptions | undefined, now: number): Promise<void> {
     if (jkt === undefined) {
       if (scheme === 'dpop') throw new TokenError('INVALID_DPOP_PROOF', 'the DPoP scheme was used with a token that is not DPoP-bound')
     } else {
       if (scheme === 'bearer') throw new TokenError('INVALID_DPOP_PROOF', 'a DPoP-bound token must be sent with the DPoP scheme')
-      if (o?.dpop === undefined) throw new TokenError('INVALID_DPOP_PROOF', 'a DPoP-bound token needs a DPoP proof')
+      const dpop = o?.dpop
+      if (dpop === undefined) throw new TokenError('INVALID_DPOP_PROOF', 'a DPoP-bound token needs a DPoP proof')
       try {
-        await checkDpopProof({ ...o.dpop, accessToken: token, jkt, replay: dpopReplay, ...(dpopNonces !== undefined ? { nonces: dpopNonces } : {}), now })
+        await checkDpopProof({ ...dpop, accessToken: token, jkt, replay: dpopReplay, ...(dpopNonces !== undefined ? { nonces: dpopNonces } : {}), now })
       } catch (err) {
         if (!(err instanceof DpopError)) throw err
         throw new TokenError(err.code, err.message, err.nonce !== undefined ? { nonce: err.nonce } : {})
@@ -210,6 +246,17 @@ export function createVerifier (options: VerifierOptions): Verifier {
     }
   }
 
+  /** The full verification: header, signature, claims. Caches the answer. */
+  function verifyFully (token: string, header: Header, dot1: number, dot2: number, keyMap: KeyMap, keys: readonly VerificationKey[], now: number): Auth {
+    verifySignature(token, dot1, dot2, header.spec, keys)
+    const claims = decodeJson(token.slice(dot1 + 1, dot2), 'payload')
+    if (!isObject(claims)) throw malformed('the payload is not a JSON object')
+    const auth = checkClaims(claims, now)
+    const exp = claims.exp as number
+    if (cache !== undefined && exp * 1000 > now) cache.set(token, auth, exp, keyMap)
+    return auth
+  }
+
   async function verify (token: unknown, verifyOptions?: VerifyOptions): Promise<Auth> {
     const required = verifyOptions === undefined ? undefined : requiredScopes(verifyOptions.scope)
 
@@ -218,37 +265,56 @@ export function createVerifier (options: VerifierOptions): Verifier {
     if (typeof token !== 'string') throw malformed('the token is not a string')
     if (token.length > maxTokenBytes) throw malformed(`the token is longer than ${maxTokenBytes} bytes`)
 
-    const dot1 = token.indexOf('.')
-    const dot2 = dot1 === -1 ? -1 : token.indexOf('.', dot1 + 1)
-    if (dot2 === -1 || token.indexOf('.', dot2 + 1) !== -1) {
-      throw malformed('the token is not a compact JWS (three dot-separated segments; encrypted tokens are not accepted)')
-    }
-    const headerSegment = token.slice(0, dot1)
-    const payloadSegment = token.slice(dot1 + 1, dot2)
-    const signatureSegment = token.slice(dot2 + 1)
-
-    let header = headers.get(headerSegment)
-    const cached = header !== undefined
-    if (header === undefined) {
-      if (!BASE64URL.test(headerSegment)) throw malformed('the header is not base64url')
-      header = parseHeader(headerSegment)
-    }
-    if (!BASE64URL.test(payloadSegment)) throw malformed('the payload is not base64url')
-    if (!BASE64URL.test(signatureSegment)) throw malformed('the signature is not base64url')
-
-    const { spec, kid } = header
     let now = Date.now()
-    let keys = keySet.get(kid, now)
-    if (keys === undefined) {
-      keys = await keySet.resolve(kid)
-      now = Date.now()
-      if (keys === undefined) throw invalid(`no key with kid ${JSON.stringify(kid.slice(0, 64))}`)
-    }
-    verifySignature(token, dot2, signatureSegment, spec, keys)
+    let keyMap = keySet.current(now)
+    let auth = cache?.get(token, keyMap, now / 1000)
+    if (auth === undefined) {
+      let dot1: number
+      let header: Header | undefined
+      if (lastHeader !== undefined && token.startsWith(lastHeaderSegment) && token.charCodeAt(lastHeaderSegment.length) === DOT) {
+        dot1 = lastHeaderSegment.length
+        header = lastHeader
+      } else {
+        dot1 = token.indexOf('.')
+      }
+      const dot2 = dot1 === -1 ? -1 : token.indexOf('.', dot1 + 1)
+      if (dot2 === -1 || token.indexOf('.', dot2 + 1) !== -1) {
+        throw malformed('the token is not a compact JWS (three dot-separated segments; encrypted tokens are not accepted)')
+      }
+      let headerSegment: string | undefined
+      if (header === undefined) {
+        headerSegment = token.slice(0, dot1)
+        header = headers.get(headerSegment)
+        if (header === undefined) {
+          if (!BASE64URL.test(headerSegment)) throw malformed('the header is not base64url')
+          header = parseHeader(headerSegment)
+        } else {
+          headerSegment = undefined // known already
+        }
+      }
 
-    const claims = decodeJson(payloadSegment, 'payload')
-    if (!isObject(claims)) throw malformed('the payload is not a JSON object')
-    const auth = checkClaims(claims, now)
+      const { kid } = header
+      let keys = keyMap?.get(kid)
+      if (keys === undefined) {
+        // Junk is refused before it can cause a JWKS fetch.
+        checkSegments(token, dot1, dot2)
+        await keySet.resolve(kid)
+        now = Date.now()
+        keyMap = keySet.current(now)
+        keys = keyMap?.get(kid)
+        if (keyMap === undefined || keys === undefined) throw invalid(`no key with kid ${JSON.stringify(kid.slice(0, 64))}`)
+      }
+      auth = verifyFully(token, header, dot1, dot2, keyMap!, keys, now)
+      if (headerSegment !== undefined) {
+        if (headers.size >= HEADER_CACHE_SIZE) headers.clear()
+        headers.set(headerSegment, header)
+      }
+      if (lastHeader !== header) {
+        lastHeaderSegment = token.slice(0, dot1)
+        lastHeader = header
+      }
+    }
+
     if (revocation !== undefined) {
       // Only while the first revocation list loads in 'closed' mode (bounded by maxStaleness).
       const loading = revocation.pending(now)
@@ -258,16 +324,14 @@ export function createVerifier (options: VerifierOptions): Verifier {
       }
     }
     for (const check of checks) check(auth, now)
-    await checkBinding(token, auth.claims, verifyOptions, now)
+    const binding = checkBinding(token, auth.claims, verifyOptions, now)
+    if (binding !== undefined) await binding
 
     if (required !== undefined) {
+      const scopes = auth.scope
       for (const scope of required) {
-        if (!auth.scope.includes(scope)) throw new TokenError('INSUFFICIENT_SCOPE', `the token lacks scope "${scope}"`)
+        if (!scopes.includes(scope)) throw new TokenError('INSUFFICIENT_SCOPE', `the token lacks scope "${scope}"`)
       }
-    }
-    if (!cached) {
-      if (headers.size >= HEADER_CACHE_SIZE) headers.clear()
-      headers.set(headerSegment, header)
     }
     return auth
   }
@@ -276,31 +340,90 @@ export function createVerifier (options: VerifierOptions): Verifier {
     verify,
     close: async () => {
       keySet.close()
+      cache?.clear()
       await revocation?.close()
     },
     ready: () => revocation === undefined ? Promise.resolve() : revocation.ready(),
-    revocation: revocation?.state
+    revocation: revocation?.state,
+    cache: cache === undefined
+      ? undefined
+      : { get size () { return cache.size }, max: cache.max, clear: () => cache.clear() }
   })
+}
+
+/** Freezes a JSON value and everything in it (iteratively: nesting depth is the signer's choice). */
+function deepFreeze<T extends object> (value: T): T {
+  const stack: object[] = [value]
+  while (stack.length > 0) {
+    const object = stack.pop()! as Record<string, unknown>
+    Object.freeze(object)
+    for (const name in object) {
+      const item = object[name]
+      if (typeof item === 'object' && item !== null) stack.push(item)
+    }
+  }
+  return value
+}
+
+/**
+ * The refusal for payload and signature segments that cannot be what an
+ * issuer signed: TOKEN_MALFORMED when one is not base64url, else `otherwise`.
+ * Only on the refusal path: a signature over the exact bytes of the token
+ * vouches for the payload, and the signature is checked by length and alphabet.
+ */
+function checkSegments (token: string, dot1: number, dot2: number, otherwise?: TokenError): void {
+  if (!BASE64URL.test(token.slice(dot1 + 1, dot2))) throw malformed('the payload is not base64url')
+  if (!BASE64URL.test(token.slice(dot2 + 1))) throw malformed('the signature is not base64url')
+  if (otherwise !== undefined) throw otherwise
+}
+
+/** The value of a base64url character (only called on one that was checked elsewhere or whose spare bits are tested). */
+function base64urlValue (code: number): number {
+  if (code >= 97) return code - 71 // a-z
+  if (code >= 65) return code - 65 // A-Z
+  if (code >= 48) return code + 4 // 0-9
+  return code === 45 ? 62 : 63 // - or _
 }
 
 function verifySignature (
   token: string,
-  end: number,
-  signatureSegment: string,
+  dot1: number,
+  dot2: number,
   spec: AlgorithmSpec,
   keys: readonly VerificationKey[]
 ): void {
   for (const key of keys) {
-    const keyArgument = key.byAlgorithm.get(spec.name)
-    if (keyArgument === undefined) continue
+    const algorithmKey = key.byAlgorithm.get(spec.name)
+    if (algorithmKey === undefined) continue
+    const { signatureBytes, signatureChars } = algorithmKey
+    // The signature must be exactly the unpadded base64url of a signature of this
+    // key: its length, no '+' or '/' (Buffer decodes both alphabets), zero spare
+    // bits in the last character (one encoding per signature), every character
+    // ASCII (checked below on the whole token) and none skipped by the decoder
+    // (the decoded length). So no two token strings carry the same signature.
+    if (token.length - dot2 - 1 !== signatureChars ||
+        token.indexOf('+', dot2) !== -1 || token.indexOf('/', dot2) !== -1 ||
+        (base64urlValue(token.charCodeAt(token.length - 1)) & SPARE_BITS[signatureBytes % 3]!) !== 0) {
+      checkSegments(token, dot1, dot2, invalid('the signature is invalid'))
+    }
+    // Only ASCII: latin1 would turn a character above U+00FF into the byte the
+    // issuer signed (U+0141 into 'A'), and the decoders alias such characters too.
+    const signature = Buffer.from(token.slice(dot2 + 1), 'base64url')
+    if (Buffer.byteLength(token, 'utf8') !== token.length || signature.length !== signatureBytes) {
+      checkSegments(token, dot1, dot2, invalid('the signature is invalid'))
+    }
     let valid: boolean
     try {
-      valid = cryptoVerify(spec.hash, Buffer.from(token.slice(0, end), 'latin1'), keyArgument, Buffer.from(signatureSegment, 'base64url'))
+      valid = cryptoVerify(spec.hash, Buffer.from(token.slice(0, dot2), 'latin1'), algorithmKey.argument, signature)
     } catch (err) {
+      checkSegments(token, dot1, dot2)
       throw invalid('the signature is invalid', err)
     }
-    if (!valid) throw invalid('the signature is invalid')
+    if (!valid) checkSegments(token, dot1, dot2, invalid('the signature is invalid'))
     return
   }
   throw invalid(`the key ${JSON.stringify(keys[0]!.kid.slice(0, 64))} cannot verify ${spec.name}`)
 }
+
+// Bits of the last base64url character that carry no signature bit, by signature length mod 3.
+const SPARE_BITS = [0, 0x0f, 0x03]

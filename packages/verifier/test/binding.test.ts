@@ -4,7 +4,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import { SignJWT, calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose'
 import { verifierPlugin } from '../src/fastify.js'
 import { createVerifier, TokenError } from '../src/index.js'
-import { AUDIENCE, makeKey, startAuthServer, token } from './helpers.js'
+import { AUDIENCE, makeKey, startAuthServer, token, verifierDefaults } from './helpers.js'
 
 const key = await makeKey('EdDSA')
 const server = await startAuthServer([key.jwk])
@@ -25,7 +25,7 @@ async function holder () {
 async function build (t: { teardown: (fn: () => unknown) => void }): Promise<FastifyInstance> {
   const app = Fastify()
   t.teardown(() => app.close())
-  await app.register(verifierPlugin, { issuer: server.issuer, audience: AUDIENCE, publicUrl: 'https://api.example.com' })
+  await app.register(verifierPlugin, { ...verifierDefaults, issuer: server.issuer, audience: AUDIENCE, publicUrl: 'https://api.example.com' })
   app.get('/me', { onRequest: app.authenticate() }, async (request) => ({ sub: request.auth.sub }))
   app.post('/me', { onRequest: app.authenticate() }, async (request) => ({ sub: request.auth.sub }))
   return app
@@ -84,7 +84,7 @@ t.test('a cookie-bound token needs its fingerprint cookie', async (t) => {
 })
 
 t.test('the framework-free verify refuses a bound token without its proof, and takes one', async (t) => {
-  const verify = createVerifier({ issuer: server.issuer, audience: AUDIENCE })
+  const verify = createVerifier({ ...verifierDefaults, issuer: server.issuer, audience: AUDIENCE })
   t.teardown(() => verify.close())
   const h = await holder()
   const tok = token(server, key, { cnf: { jkt: h.jkt } })
@@ -96,7 +96,7 @@ t.test('the framework-free verify refuses a bound token without its proof, and t
 t.test('with a nonce secret, a skewed client is told the nonce in DPoP-Nonce', async (t) => {
   const app = Fastify()
   t.teardown(() => app.close())
-  await app.register(verifierPlugin, { issuer: server.issuer, audience: AUDIENCE, publicUrl: 'https://api.example.com', dpop: { nonceSecret: 'a-shared-secret-of-replicas' } })
+  await app.register(verifierPlugin, { ...verifierDefaults, issuer: server.issuer, audience: AUDIENCE, publicUrl: 'https://api.example.com', dpop: { nonceSecret: 'a-shared-secret-of-replicas' } })
   app.get('/me', { onRequest: app.authenticate() }, async (request) => ({ sub: request.auth.sub }))
   const h = await holder()
   const tok = token(server, key, { cnf: { jkt: h.jkt } })

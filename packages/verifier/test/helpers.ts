@@ -9,7 +9,7 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import type { JWK } from 'jose'
 import type { Test } from 'tap'
 import { createVerifier, TokenError } from '../src/index.js'
-import type { Verifier, VerifierOptions } from '../src/index.js'
+import type { Auth, Verifier, VerifierOptions, VerifyOptions } from '../src/index.js'
 
 export const AUDIENCE = 'api'
 
@@ -145,9 +145,21 @@ export async function joseToken (server: AuthServer, key: TestKey, overrides: Re
 
 /**
  * Options every `verifierFor` verifier gets (under the per-test ones); the
- * revocation suite sets `revocation` here to rerun the other suites with it.
+ * revocation suite sets `revocation` here to rerun the other suites with it,
+ * the cache suites set `cache`.
  */
 export const verifierDefaults: Partial<VerifierOptions> = {}
+
+/**
+ * With `repeat`, every call of a `verifierFor` verifier without a DPoP proof is
+ * made twice, and the two answers must agree (the second is served from the
+ * verified-token cache whenever the first accepted): the cache suite sets it.
+ */
+export const suiteMode = { repeat: false }
+
+type Outcome = { ok: true, value: Auth } | { ok: false, error: unknown }
+const outcome = async (p: Promise<Auth>): Promise<Outcome> => p.then((value) => ({ ok: true as const, value }), (error: unknown) => ({ ok: false as const, error }))
+const describe = (o: Outcome): string => o.ok ? `accepted ${JSON.stringify(o.value.claims)}` : `refused ${o.error instanceof TokenError ? o.error.code : String(o.error)}`
 
 /** A verifier for `server`, closed when the test ends. */
 export function verifierFor (
@@ -157,7 +169,19 @@ export function verifierFor (
 ): Verifier {
   const verify = createVerifier({ issuer: server.issuer, audience: AUDIENCE, ...verifierDefaults, ...options })
   t.teardown(() => verify.close())
-  return verify
+  if (!suiteMode.repeat) return verify
+  const twice = async (tok: unknown, o?: VerifyOptions): Promise<Auth> => {
+    const first = await outcome(verify(tok, o))
+    if (o?.dpop === undefined) {
+      const second = await outcome(verify(tok, o))
+      if (describe(first) !== describe(second)) {
+        throw new Error(`the repeated call answered differently: first ${describe(first)}, then ${describe(second)}`)
+      }
+    }
+    if (!first.ok) throw first.error
+    return first.value
+  }
+  return Object.assign(twice, { verify: twice, close: verify.close, ready: verify.ready, revocation: verify.revocation, cache: verify.cache })
 }
 
 /** Asserts that `verify(tok)` rejects with a TokenError of `code` (never a plain error). */

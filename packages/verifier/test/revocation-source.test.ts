@@ -6,7 +6,7 @@ import Fastify from 'fastify'
 import { createVerifier, TokenError } from '../src/index.js'
 import type { RevocationSource, VerifierOptions } from '../src/index.js'
 import verifierPlugin from '../src/fastify.js'
-import { AUDIENCE, makeKey, refuses, startAuthServer, token } from './helpers.js'
+import { AUDIENCE, makeKey, refuses, startAuthServer, token, verifierDefaults } from './helpers.js'
 
 const key = await makeKey('EdDSA')
 const server = await startAuthServer([key.jwk])
@@ -52,7 +52,7 @@ function captureLogger (): { logs: Logged[], logger: { info: (o: Record<string, 
 
 function make (t: { teardown: (fn: () => unknown) => void }, feed: RevocationSource, revocation: Partial<NonNullable<VerifierOptions['revocation']>> = {}) {
   const { logger, logs } = captureLogger()
-  const verify = createVerifier({ issuer: server.issuer, audience: AUDIENCE, jwksUri: server.jwksUri, revocation: { source: feed, logger, ...revocation } })
+  const verify = createVerifier({ ...verifierDefaults, issuer: server.issuer, audience: AUDIENCE, jwksUri: server.jwksUri, revocation: { source: feed, logger, ...revocation } })
   t.teardown(() => verify.close())
   return { verify, logs }
 }
@@ -201,7 +201,7 @@ t.test('a failing load() is retried', async (t) => {
 t.test('close() unsubscribes, stops timers, and rejects a pending ready()', async (t) => {
   const feed = new MemoryFeed()
   feed.gate = new Promise(() => {})
-  const verify = createVerifier({ issuer: server.issuer, audience: AUDIENCE, jwksUri: server.jwksUri, revocation: { source: feed, logger: captureLogger().logger } })
+  const verify = createVerifier({ ...verifierDefaults, issuer: server.issuer, audience: AUDIENCE, jwksUri: server.jwksUri, revocation: { source: feed, logger: captureLogger().logger } })
   const ready = verify.ready()
   await new Promise((resolve) => setImmediate(resolve))
   t.equal(feed.listeners.size, 1)
@@ -211,7 +211,7 @@ t.test('close() unsubscribes, stops timers, and rejects a pending ready()', asyn
 })
 
 t.test('without the option: ready() resolves, revocation is undefined', async (t) => {
-  const verify = createVerifier({ issuer: server.issuer, audience: AUDIENCE, jwksUri: server.jwksUri })
+  const verify = createVerifier({ ...verifierDefaults, issuer: server.issuer, audience: AUDIENCE, jwksUri: server.jwksUri })
   t.teardown(() => verify.close())
   await verify.ready()
   t.equal(verify.revocation, undefined)
@@ -219,7 +219,7 @@ t.test('without the option: ready() resolves, revocation is undefined', async (t
 
 t.test('bad revocation options are a TypeError at the factory', async (t) => {
   const feed = new MemoryFeed()
-  const base = { issuer: server.issuer, audience: AUDIENCE, jwksUri: server.jwksUri }
+  const base = { ...verifierDefaults, issuer: server.issuer, audience: AUDIENCE, jwksUri: server.jwksUri }
   const bad: Array<[string, unknown]> = [
     ['not an object', 'redis://localhost'],
     ['null', null],
@@ -249,7 +249,7 @@ t.test('Fastify: TOKEN_REVOKED is a 401 invalid_token, REVOCATION_UNAVAILABLE a 
   feed.revoke('s:gone')
   const app = Fastify()
   t.teardown(() => app.close())
-  await app.register(verifierPlugin, { issuer: server.issuer, audience: AUDIENCE, jwksUri: server.jwksUri, revocation: { source: feed, logger: captureLogger().logger } })
+  await app.register(verifierPlugin, { ...verifierDefaults, issuer: server.issuer, audience: AUDIENCE, jwksUri: server.jwksUri, revocation: { source: feed, logger: captureLogger().logger } })
   app.get('/me', { onRequest: app.authenticate() }, async (request) => ({ sub: request.auth.sub }))
   await app.ready()
 
@@ -264,7 +264,7 @@ t.test('Fastify: TOKEN_REVOKED is a 401 invalid_token, REVOCATION_UNAVAILABLE a 
   never.gate = new Promise(() => {})
   const app2 = Fastify()
   t.teardown(() => app2.close())
-  await app2.register(verifierPlugin, { issuer: server.issuer, audience: AUDIENCE, jwksUri: server.jwksUri, revocation: { source: never, maxStaleness: 0, logger: captureLogger().logger } })
+  await app2.register(verifierPlugin, { ...verifierDefaults, issuer: server.issuer, audience: AUDIENCE, jwksUri: server.jwksUri, revocation: { source: never, maxStaleness: 0, logger: captureLogger().logger } })
   app2.get('/me', { onRequest: app2.authenticate() }, async () => ({}))
   const unavailable = await app2.inject({ url: '/me', headers: { authorization: `Bearer ${token(server, key)}` } })
   t.equal(unavailable.statusCode, 503)
@@ -278,7 +278,7 @@ t.test('Fastify: revocation logs go to app.log unless a logger is given', async 
   const app = Fastify({ logger: { level: 'info', stream: { write: (line: string) => { lines.push(line) } } } })
   t.teardown(() => app.close())
   const feed = new MemoryFeed()
-  await app.register(verifierPlugin, { issuer: server.issuer, audience: AUDIENCE, jwksUri: server.jwksUri, revocation: { source: feed } })
+  await app.register(verifierPlugin, { ...verifierDefaults, issuer: server.issuer, audience: AUDIENCE, jwksUri: server.jwksUri, revocation: { source: feed } })
   app.get('/me', { onRequest: app.authenticate() }, async () => ({}))
   const ok = await app.inject({ url: '/me', headers: { authorization: `Bearer ${token(server, key)}` } })
   t.equal(ok.statusCode, 200)
