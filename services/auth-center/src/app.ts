@@ -5,6 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import adminRoutes from './admin/routes.js'
 import bearer from './auth/bearer.js'
 import { loadClients } from './clients/registry.js'
+import { ADMIN_SCOPE } from './oauth/scopes.js'
 import type { Config } from './config.js'
 import type { Deps } from './context.js'
 import { installErrorHandler } from './errors-handler.js'
@@ -43,6 +44,9 @@ declare module 'fastify' {
   }
 }
 
+/** How often clients registered through the admin API are re-read from the store. */
+const CLIENT_SYNC_INTERVAL_MS = 5_000
+
 export interface BuildOptions {
   /** Fastify logger option (default: pino at config.logLevel, with secrets redacted). */
   logger?: FastifyServerOptions['logger']
@@ -75,6 +79,9 @@ export async function build (config: Readonly<Config>, opts: BuildOptions = {}):
   installErrorHandler(app)
 
   const clients = loadClients(config)
+  // The admin API is on with AUTH_ADMIN_TOKEN, and also when the clients file has
+  // a client allowed the `admin` scope by client credentials (admin-scope tokens only).
+  const adminClients = clients.all().some((c) => c.oauth?.scopes.includes(ADMIN_SCOPE) === true && c.oauth.grantTypes.includes('client_credentials'))
   // Denylist entries live until no access token they cover can be alive.
   const denyTtl = denyTtlMs(clients)
   let store: Store
@@ -97,6 +104,14 @@ export async function build (config: Readonly<Config>, opts: BuildOptions = {}):
   if (sms.name === 'console') app.log.warn('SMS_SENDER=console: login codes are printed on stdout, for development only')
 
   const deps: Deps = { config, store, clients, keys, sms, log: app.log, now: opts.now ?? Date.now }
+  // Clients registered through the admin API: known to this process from the start, and
+  // re-read now and then so that those another replica registered appear in `get` too.
+  clients.attach(store)
+  await clients.sync()
+  const clientSync = setInterval(() => {
+    clients.sync().catch((err: unknown) => { app.log.warn({ err }, 'client sync failed') })
+  }, CLIENT_SYNC_INTERVAL_MS)
+  clientSync.unref()
   app.decorate('deps', deps)
 
   // The revocation feed: the epoch exists before the first token leaves; expired
@@ -110,6 +125,7 @@ export async function build (config: Readonly<Config>, opts: BuildOptions = {}):
 
   app.addHook('onClose', async () => {
     clearInterval(pruner)
+    clearInterval(clientSync)
     keys.close()
     await store.close()
   })
@@ -125,7 +141,10 @@ export async function build (config: Readonly<Config>, opts: BuildOptions = {}):
   await app.register(sessionsRoutes)
   await app.register(oauthRoutes)
   await app.register(slideRoute)
-  // AUTH_ADMIN_TOKEN unset: the admin API is off, its routes do not exist (404).
-  if (config.adminToken !== undefined) await app.register(adminRoutes, { token: config.adminToken })
+  // AUTH_ADMIN_TOKEN unset and no admin client in the clients file: the admin API is off,
+  // its routes do not exist (404). See README "Admin API".
+  if (config.adminToken !== undefined || adminClients) {
+    await app.register(adminRoutes, config.adminToken !== undefined ? { token: config.adminToken } : {})
+  }
   return app
 }

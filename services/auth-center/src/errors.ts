@@ -31,6 +31,11 @@ export const UseDpopNonceError = createError('USE_DPOP_NONCE', 'Retry with the D
 export const TokenBindingMismatchError = createError('TOKEN_BINDING_MISMATCH', 'The token was presented without the device it is bound to; the session is revoked', 401)
 export const FirstPartyOnlyError = createError('FIRST_PARTY_ONLY', 'This endpoint takes first-party access tokens only', 403)
 export const AdminUnauthorizedError = createError('ADMIN_UNAUTHORIZED', 'The admin credential is missing or wrong', 401)
+export const AdminForbiddenError = createError('ADMIN_FORBIDDEN', 'The access token lacks the admin scope', 403)
+export const ClientNotFoundError = createError('CLIENT_NOT_FOUND', 'No such OAuth2 client', 404)
+export const ClientExistsError = createError('CLIENT_EXISTS', 'A client with this client_id exists already', 409)
+export const ClientReadOnlyError = createError('CLIENT_READ_ONLY', 'This client comes from the clients file: change it there', 409)
+export const InvalidClientMetadataError = createError<[string]>('INVALID_CLIENT_METADATA', 'The client registration is not valid: %s', 400)
 
 /** Codes answered by the auth center's first-party JSON endpoints (besides the verifier's TOKEN_* codes). */
 export const errorCodes = [
@@ -38,5 +43,6 @@ export const errorCodes = [
   'REFRESH_TOKEN_INVALID', 'REFRESH_TOKEN_EXPIRED', 'REFRESH_TOKEN_REUSED', 'SESSION_REVOKED',
   'CURRENT_PASSWORD_REQUIRED', 'WEAK_PASSWORD', 'SMS_DELIVERY_FAILED', 'LOGIN_METHOD', 'UNKNOWN_CLIENT', 'FST_ERR_VALIDATION', 'BODY_TOO_LARGE',
   'SESSION_NOT_FOUND', 'USER_NOT_FOUND', 'ADMIN_UNAUTHORIZED', 'SESSION_EXPIRED', 'SLIDING_NOT_ALLOWED', 'REFRESH_NOT_ALLOWED',
-  'INVALID_DPOP_PROOF', 'USE_DPOP_NONCE', 'TOKEN_BINDING_MISMATCH', 'FIRST_PARTY_ONLY'
+  'INVALID_DPOP_PROOF', 'USE_DPOP_NONCE', 'TOKEN_BINDING_MISMATCH', 'FIRST_PARTY_ONLY',
+  'ADMIN_FORBIDDEN', 'CLIENT_NOT_FOUND', 'CLIENT_EXISTS', 'CLIENT_READ_ONLY', 'INVALID_CLIENT_METADATA'
 ] as const

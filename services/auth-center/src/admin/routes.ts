@@ -2,14 +2,20 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { AdminUnauthorizedError, SessionNotFoundError, UserNotFoundError } from '../errors.js'
+import { AdminForbiddenError, AdminUnauthorizedError, SessionNotFoundError, UserNotFoundError } from '../errors.js'
 import { replies } from '../schemas.js'
 import { revokeSession, revokeUserSessions } from '../sessions/revoke.js'
 import { AdminSessionView, SessionId, viewSession } from '../sessions/view.js'
+import { adminTokenVerdict } from './admin-token.js'
+import { adminClientRoutes } from './clients.js'
 
 export interface AdminOptions {
-  /** AUTH_ADMIN_TOKEN. The app registers this plugin only when it is set. */
-  token: string
+  /**
+   * AUTH_ADMIN_TOKEN. The app registers this plugin when it is set, or when the
+   * clients file has a client allowed the `admin` scope (then only admin-scope
+   * access tokens get in).
+   */
+  token?: string
 }
 
 const UserParams = Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9._:-]{1,128}$' }) })
@@ -18,27 +24,44 @@ const SessionParams = Type.Object({ id: SessionId })
 const sha256 = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest()
 
 /**
- * The admin API, guarded by AUTH_ADMIN_TOKEN as a Bearer credential (OAuth2 scopes
- * replace it later). The presented value and the configured one are compared as
- * SHA-256 digests with timingSafeEqual: equal-length buffers whatever was sent, so
- * neither the content nor the length of the credential leaks through timing.
- * Missing or wrong: 401 ADMIN_UNAUTHORIZED with WWW-Authenticate: Bearer.
+ * The admin API. Two Bearer credentials get in:
+ * - AUTH_ADMIN_TOKEN (when set). The presented value and the configured one are
+ *   compared as SHA-256 digests with timingSafeEqual: equal-length buffers whatever
+ *   was sent, so neither the content nor the length of the credential leaks.
+ * - an access token with scope `admin` from the client credentials grant
+ *   (admin-token.ts): own key ring, session live, client still registered with `admin`.
+ * Missing or wrong: 401 ADMIN_UNAUTHORIZED with WWW-Authenticate: Bearer; a good
+ * client-credentials token without `admin`: 403 ADMIN_FORBIDDEN (insufficient_scope).
  * Every revocation goes through sessions/revoke.ts (reason 'admin').
  */
 const adminRoutes: FastifyPluginAsyncTypebox<AdminOptions> = async (app, opts) => {
-  if (typeof opts.token !== 'string' || opts.token === '') throw new TypeError('admin routes: token is required')
-  const expected = sha256(opts.token)
+  if (opts.token !== undefined && (typeof opts.token !== 'string' || opts.token === '')) throw new TypeError('admin routes: token must be a non-empty string')
+  const expected = opts.token === undefined ? undefined : sha256(opts.token)
 
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     const header = request.headers.authorization
     const m = header === undefined ? null : /^Bearer +(\S+) *$/i.exec(header)
-    const ok = m !== null && timingSafeEqual(sha256(m[1]!), expected)
-    if (!ok) {
-      reply.header('www-authenticate', m === null ? 'Bearer realm="admin"' : 'Bearer realm="admin", error="invalid_token"')
+    if (m === null) {
+      reply.header('www-authenticate', 'Bearer realm="admin"')
       throw new AdminUnauthorizedError()
+    }
+    const presented = m[1]!
+    const staticOk = expected !== undefined && timingSafeEqual(sha256(presented), expected)
+    if (!staticOk) {
+      const verdict = await adminTokenVerdict(app.deps, presented)
+      if (verdict === 'insufficient_scope') {
+        reply.header('www-authenticate', 'Bearer realm="admin", error="insufficient_scope", scope="admin"')
+        throw new AdminForbiddenError()
+      }
+      if (verdict !== 'ok') {
+        reply.header('www-authenticate', 'Bearer realm="admin", error="invalid_token"')
+        throw new AdminUnauthorizedError()
+      }
     }
     reply.header('cache-control', 'no-store')
   })
+
+  adminClientRoutes(app)
 
   async function mustExist (userId: string): Promise<void> {
     if (await app.deps.store.getUser(userId) === null) throw new UserNotFoundError()

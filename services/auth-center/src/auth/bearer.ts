@@ -43,7 +43,8 @@ export default fp(async (app) => {
       await authenticate.call(app, request, reply)
       if (reply.sent) return
       // The session APIs are the user's own: a third-party (OAuth) token must not reach them.
-      if (app.deps.clients.get(request.auth?.clientId ?? '')?.type === 'oauth') throw new FirstPartyOnlyError()
+      // (lookup: also clients registered through the admin API, whichever replica registered them)
+      if ((await app.deps.clients.lookup(request.auth?.clientId ?? ''))?.type === 'oauth') throw new FirstPartyOnlyError()
       const sid = request.auth?.sid
       const session = sid === undefined ? null : await app.deps.store.getSession(sid)
       if (session === null || session.revokedAt !== undefined || session.userId !== request.auth?.sub) {

@@ -5,10 +5,11 @@ import { ConfigError, type Config } from '../config.js'
 import { parseDuration } from '../duration.js'
 import { DEFAULT_CLIENT_ID, type Client, type TokenPolicy } from './client.js'
 import { OAuthClientFields, toOAuthSettings, type OAuthClientEntry } from '../oauth/client-config.js'
+import type { Store, StoredClient } from '../store/store.js'
 
 const Duration = Type.Union([Type.String({ pattern: '^\\d+(\\.\\d+)?(ms|s|m|h|d)?$' }), Type.Integer({ minimum: 1 })])
 
-const PolicySchema = Type.Object({
+export const PolicySchema = Type.Object({
   refresh: Type.Optional(Type.Boolean()),
   accessTtl: Type.Optional(Duration),
   refreshTtl: Type.Optional(Duration),
@@ -32,9 +33,33 @@ export const ClientsFileSchema = Type.Object({
 
 export type ClientsFile = Static<typeof ClientsFileSchema>
 
+/**
+ * Two sources: the clients file (fixed at start) and clients registered through the
+ * admin API (kept in the store, src/admin/clients.ts). File clients win: an id in the
+ * file can never be taken, replaced or deleted through the API.
+ *
+ * `lookup` (async) is the authoritative one: file first, then the store, and it
+ * refreshes this process's copy of the stored client (or drops it when it is gone).
+ * The OAuth paths use it (client authentication, authorize, the admin token check,
+ * requireSession). `get` (sync) answers from the file and from that copy, which is
+ * loaded at start (`sync`), re-read every few seconds and updated by each `lookup`
+ * and admin call: the sync callers (token issuance, refresh policy, metadata) run
+ * after a `lookup` in the same request, or only need a recent view.
+ */
 export interface ClientRegistry {
   get (clientId: string): Client | undefined
   all (): Client[]
+  lookup (clientId: string): Promise<Client | undefined>
+  /** True for the built-in client and the clients of AUTH_CLIENTS_FILE. */
+  isFileClient (clientId: string): boolean
+  /** Re-reads every stored client into this process's copy. */
+  sync (): Promise<void>
+  /** After an admin call: the stored client as saved (or undefined once deleted). */
+  remember (clientId: string, stored: StoredClient | undefined): Client | undefined
+  /** Called once the store exists (build()); before, only file clients are known. */
+  attach (store: Store): void
+  /** The longest access-token lifetime of the file clients: stored clients may not exceed it (the denylist TTL is fixed at start). */
+  readonly maxAccessTtlMs: number
 }
 
 /**
@@ -44,13 +69,7 @@ export interface ClientRegistry {
  */
 export function loadClients (config: Readonly<Config>): ClientRegistry {
   const clients = new Map<string, Client>()
-  const defaults: TokenPolicy = {
-    refresh: true,
-    accessTtlMs: config.accessTtlMs,
-    refreshTtlMs: config.refreshTtlMs,
-    binding: 'none',
-    maxSessions: config.maxSessions
-  }
+  const defaults = defaultPolicy(config)
   clients.set(DEFAULT_CLIENT_ID, { clientId: DEFAULT_CLIENT_ID, name: 'Default first-party client', type: 'first-party', policy: defaults })
 
   if (config.clientsFile !== undefined) {
@@ -74,10 +93,73 @@ export function loadClients (config: Readonly<Config>): ClientRegistry {
       clients.set(c.client_id, client)
     }
   }
-  return {
-    get: (id) => clients.get(id),
-    all: () => [...clients.values()]
+  const stored = new Map<string, Client>()
+  let store: Store | undefined
+  const toClient = (s: StoredClient | undefined): Client | undefined => {
+    if (s === undefined) return undefined
+    try {
+      return storedToClient(s, config, defaults)
+    } catch {
+      return undefined
+    }
   }
+  const registry: ClientRegistry = {
+    get: (id) => clients.get(id) ?? stored.get(id),
+    all: () => [...clients.values(), ...stored.values()],
+    async lookup (id) {
+      const file = clients.get(id)
+      if (file !== undefined || store === undefined || id === '') return file
+      return registry.remember(id, (await store.getClient(id)) ?? undefined)
+    },
+    isFileClient: (id) => clients.has(id),
+    async sync () {
+      if (store === undefined) return
+      const list = await store.listClients()
+      stored.clear()
+      for (const s of list) registry.remember(s.clientId, s)
+    },
+    remember (id, s) {
+      if (clients.has(id)) return clients.get(id)
+      const client = toClient(s)
+      if (client === undefined) stored.delete(id)
+      else stored.set(id, client)
+      return client
+    },
+    attach (s) { store = s },
+    maxAccessTtlMs: Math.max(...[...clients.values()].map((c) => c.policy.accessTtlMs))
+  }
+  return registry
+}
+
+/** The first-party defaults a stored client's policy starts from. */
+function storedToClient (s: StoredClient, config: Readonly<Config>, defaults: TokenPolicy): Client {
+  return registrationToClient(s.registration as RegistrationEntry, config, defaults, `client ${s.clientId}`)
+}
+
+/** A clients-file shaped OAuth2 entry (admin API registration, secret as its SHA-256). */
+export type RegistrationEntry = OAuthClientEntry & { policy?: Static<typeof PolicySchema> }
+
+/**
+ * Builds an OAuth2 client from a registration (clients-file shape). Throws ConfigError
+ * naming the field when it is not valid (the admin API answers 400 with the message).
+ */
+export function registrationToClient (c: RegistrationEntry, config: Readonly<Config>, defaults: TokenPolicy, where: string): Client {
+  const policy = toPolicy(c.policy ?? {}, defaults, c.client_id)
+  if (c.policy?.sliding !== undefined || policy.binding !== 'none') {
+    throw new ConfigError(`${where}/policy: OAuth2 clients support neither sliding sessions nor token binding yet`)
+  }
+  return {
+    clientId: c.client_id,
+    name: c.name ?? c.client_id,
+    type: 'oauth',
+    policy,
+    oauth: toOAuthSettings(c, config.audience, where)
+  }
+}
+
+/** The built-in client's policy (lifetimes from the environment), which stored clients start from. */
+export function defaultPolicy (config: Readonly<Config>): TokenPolicy {
+  return { refresh: true, accessTtlMs: config.accessTtlMs, refreshTtlMs: config.refreshTtlMs, binding: 'none', maxSessions: config.maxSessions }
 }
 
 function readClientsFile (path: string): ClientsFile {

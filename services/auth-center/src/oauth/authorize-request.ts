@@ -32,8 +32,9 @@ export type Checked =
  * there is a page and never a redirect. Then the rest, whose failures go back to the
  * client: response_type=code only, PKCE with S256 only, scopes within the client's.
  */
-export function checkAuthorizeRequest (deps: Deps, params: Params, query: string): Checked {
-  const client = params.client_id === undefined ? undefined : deps.clients.get(params.client_id)
+export async function checkAuthorizeRequest (deps: Deps, params: Params, query: string): Promise<Checked> {
+  // File clients first, then those registered through the admin API (clients/registry.ts).
+  const client = params.client_id === undefined ? undefined : await deps.clients.lookup(params.client_id)
   if (client?.type !== 'oauth' || client.oauth === undefined) {
     return { page: { title: 'Unknown application', message: 'This sign-in link names no registered application.' } }
   }

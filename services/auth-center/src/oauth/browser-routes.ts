@@ -115,7 +115,7 @@ const oauthBrowserRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   /** After the request is known good: sign in, consent, or straight back with a code. */
   async function proceed (_request: FastifyRequest, reply: FastifyReply, browser: Browser, params: Params, query: string, view: { error?: string }): Promise<FastifyReply> {
-    const checked = checkAuthorizeRequest(deps, params, query)
+    const checked = await checkAuthorizeRequest(deps, params, query)
     if ('page' in checked) return sendPage(reply, 400, errorPage(checked.page.title, checked.page.message))
     if ('redirect' in checked) return redirect(reply, checked.redirect)
     const req = checked.ok
@@ -149,7 +149,7 @@ const oauthBrowserRoutes: FastifyPluginAsyncTypebox = async (app) => {
   async function formContext (request: FastifyRequest, reply: FastifyReply, form: Params, name: string): Promise<{ browser: Browser, req: AuthorizeRequest } | undefined> {
     const browser = await readBrowser(deps, request)
     const query = form.request ?? ''
-    const checked = checkAuthorizeRequest(deps, toParams(new URLSearchParams(query)), query)
+    const checked = await checkAuthorizeRequest(deps, toParams(new URLSearchParams(query)), query)
     if ('page' in checked) {
       sendPage(reply, 400, errorPage(checked.page.title, checked.page.message))
       return undefined

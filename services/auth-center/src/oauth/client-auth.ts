@@ -69,7 +69,8 @@ export async function authenticateClient (deps: Deps, request: FastifyRequest, p
   }
   if (clientId === undefined) fail('client authentication is required')
 
-  const client = deps.clients.get(clientId!)
+  // File clients first, then those registered through the admin API (clients/registry.ts).
+  const client = await deps.clients.lookup(clientId!)
   if (client?.type !== 'oauth' || client.oauth === undefined) return fail('client authentication failed')
   const oauth = client.oauth
   if (!oauth.authMethods.includes(method)) fail('client authentication failed')

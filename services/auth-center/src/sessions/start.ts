@@ -4,6 +4,7 @@ import { newRefreshNonce, newSessionId } from '../tokens/refresh-token.js'
 import type { LoginBinding } from '../auth/binding.js'
 import { clientPolicy, issueTokens, sessionLifetimeMs, type TokenResponse } from '../tokens/issue.js'
 import { revokeSession } from './revoke.js'
+import { rememberSession } from './session-hints.js'
 
 export interface LoginMeta {
   clientId: string
@@ -35,6 +36,7 @@ export async function startSession (deps: Deps, user: User, meta: LoginMeta, bin
   if (binding.jkt !== undefined) session.jkt = binding.jkt
   if (binding.fgpHash !== undefined) session.fgpHash = binding.fgpHash
   await deps.store.createSession(session)
+  rememberSession(deps.store, session)
   await kickBeyondLimit(deps, session)
   return issueTokens(deps, session, now)
 }

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { randomString } from '../tokens/random.js'
 
 /**
  * The denylist entry format of docs/revocation-protocol.md, shared by both drivers.
@@ -62,7 +62,7 @@ export function mergeUserEntry (existing: DenyValue | undefined, next: DenyValue
  * would otherwise refuse a token issued at 12:00:00.800 (iat 12:00:00).
  */
 export function newEpoch (now: number): string {
-  return `${Math.floor(now / 1000) * 1000}:${randomBytes(8).toString('hex')}`
+  return `${Math.floor(now / 1000) * 1000}:${randomString(8, 'hex')}`
 }
 
 export function assertDenyTtl (denyTtlMs: number, who: string): void {

@@ -1,6 +1,7 @@
 import type {
   AuthCode, CodeReplay, Consent, RateResult, RevocationListener, RiskEvent, RotateInput, RotateResult, Session, SmsCheckResult, SmsIssueResult, Store, User
 } from './store.js'
+import type { StoredClient } from './store.js'
 import {
   DEFAULT_DENY_TTL_MS, assertDenyTtl, denyMessage, formatDenyValue, mergeUserEntry, newEpoch, parseDenyValue,
   sessionField, userField
@@ -64,6 +65,9 @@ export function createMemoryStore (opts: MemoryStoreOptions = {}): Store {
   const authCodes = new Map<string, { code: AuthCode, deadline: number }>()
   const usedCodes = new Map<string, { state: string, deadline: number }>()
   const consents = new Map<string, Map<string, Consent>>()
+  // OAuth2 clients of the admin API (JSON, like the Redis driver keeps them) and their grants.
+  const storedClients = new Map<string, string>()
+  const clientSessions = new Map<string, Set<string>>()
   let epoch: string | undefined
   const listeners = new Set<RevocationListener>()
 
@@ -241,10 +245,11 @@ export function createMemoryStore (opts: MemoryStoreOptions = {}): Store {
       return s === undefined ? null : { ...s }
     },
 
-    async rotateRefresh ({ sessionId, presentedGen, now, graceMs, newExpiresAt }: RotateInput): Promise<RotateResult> {
+    async rotateRefresh ({ sessionId, presentedGen, now, graceMs, newExpiresAt, expectedNonce }: RotateInput): Promise<RotateResult> {
       const entry = sessions.get(sessionId)
       const s = stored(sessionId)
       if (entry === undefined || s === undefined) return { status: 'missing' }
+      if (expectedNonce !== undefined && expectedNonce !== s.refreshNonce) return { status: 'stale' }
       const status = decideRotation(s, presentedGen, now, graceMs)
       if (status === 'rotated') {
         s.refreshGen += 1
@@ -386,6 +391,42 @@ export function createMemoryStore (opts: MemoryStoreOptions = {}): Store {
     async deleteConsent (userId, clientId) {
       return consents.get(userId)?.delete(clientId) ?? false
     },
+
+    // ---- OAuth2 clients registered through the admin API ----
+    async putClient (client, opts = {}) {
+      if (opts.ifAbsent === true && storedClients.has(client.clientId)) return false
+      storedClients.set(client.clientId, JSON.stringify(client))
+      return true
+    },
+
+    async getClient (clientId) {
+      const raw = storedClients.get(clientId)
+      return raw === undefined ? null : JSON.parse(raw) as StoredClient
+    },
+
+    async listClients () {
+      return [...storedClients.keys()].sort().map((id) => JSON.parse(storedClients.get(id)!) as StoredClient)
+    },
+
+    async deleteClient (clientId) {
+      return storedClients.delete(clientId)
+    },
+
+    async addClientSession (clientId, sessionId) {
+      let ids = clientSessions.get(clientId)
+      if (ids === undefined) {
+        ids = new Set()
+        clientSessions.set(clientId, ids)
+      }
+      ids.add(sessionId)
+    },
+
+    async takeClientSessions (clientId) {
+      const ids = [...(clientSessions.get(clientId) ?? [])]
+      clientSessions.delete(clientId)
+      return ids
+    },
+    // ---- end of OAuth2 clients ----
 
     async ping () {},
 

@@ -136,14 +136,16 @@ end
 /**
  * KEYS: deny hash, deny zset, epoch, session.
  * ARGV: presentedGen, now, graceMs, newExpiresAt, retentionMs, reusedReason,
- *       deny field, deny expiresAt, epoch candidate, channel.
+ *       deny field, deny expiresAt, epoch candidate, channel, expectedNonce ('' for none).
  * Returns {status} or {status, HGETALL}. Mirrors decideRotation() in rules.ts.
+ * With an expectedNonce that is not the session's refreshNonce: {'stale'}, nothing changed.
  * The reuse branch revokes the session and writes + publishes its `s:` entry.
  */
 export const ROTATE_REFRESH = script(DENY + `
 local k = KEYS[4]
 if redis.call('EXISTS', k) == 0 then return {'missing'} end
-local f = redis.call('HMGET', k, 'revokedAt', 'expiresAt', 'refreshGen', 'rotatedAt')
+local f = redis.call('HMGET', k, 'revokedAt', 'expiresAt', 'refreshGen', 'rotatedAt', 'refreshNonce')
+if ARGV[11] ~= '' and f[5] ~= ARGV[11] then return {'stale'} end
 local presented, now, grace = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local status
 if f[1] then

@@ -1,6 +1,7 @@
 import { Cluster, type RedisOptions } from 'ioredis'
 import { StoreUnavailableError } from '../errors.js'
 import type { AuthCode, Consent, RevocationListener, RiskEvent, RotateStatus, Session, SmsCheckResult, Store } from './store.js'
+import type { StoredClient } from './store.js'
 import {
   DEFAULT_DENY_TTL_MS, assertDenyTtl, denyMessage, newEpoch, sessionField, userField
 } from './denylist.js'
@@ -146,10 +147,20 @@ export function createRedisStore (client: RedisClient, opts: RedisStoreOptions =
     client.zrem(key.userSessions(userId), ...deadIds).catch(() => {})
   }
 
-  async function pruneAll (userId: string): Promise<void> {
-    const ids = await client.zrange(key.userSessions(userId), '0', '-1')
-    const found = await sessionsOf(ids)
-    prune(userId, ids.filter((_id, i) => found[i] === null || found[i]?.revokedAt !== undefined))
+  /**
+   * Bounded housekeeping after a login into a large index: checks PRUNE_SAMPLE random
+   * members (ZRANDMEMBER, distinct) and drops those whose session is gone or revoked.
+   * O(1) per login whatever the index size (it used to read every session of the
+   * user on every login once past the threshold). In steady state a login adds one
+   * member and this removes PRUNE_SAMPLE × (dead share) on average, so the dead share
+   * of an index settles near 1 / PRUNE_SAMPLE; listUserSessions, which reads them
+   * all anyway, prunes every dead member it sees.
+   */
+  async function pruneSome (userId: string): Promise<void> {
+    const ids = await client.zrandmember(key.userSessions(userId), PRUNE_SAMPLE)
+    if (ids.length === 0) return
+    const found = await Promise.all(ids.map(async (id) => await client.hmget(key.session(id), 'userId', 'revokedAt')))
+    prune(userId, ids.filter((_id, i) => found[i]?.[0] === null || found[i]?.[1] !== null))
   }
 
   return {
@@ -211,26 +222,30 @@ export function createRedisStore (client: RedisClient, opts: RedisStoreOptions =
       // An epoch older than every session in this Redis: after Redis came back empty,
       // the first login makes it (instead of a later revocation or verifier whose
       // epoch would refuse this login's tokens). Floored to the second, see newEpoch.
-      await io(async () => await client.set(key.epoch, newEpoch(session.createdAt), 'NX'))
-      await run(CREATE_SESSION, [key.session(session.id)], [retention, ...encodeSession(session)])
+      // Sent together with the session write (one round trip, not two): the epoch's
+      // value depends only on createdAt, and both are done before any token leaves.
+      await Promise.all([
+        io(async () => await client.set(key.epoch, newEpoch(session.createdAt), 'NX')),
+        run(CREATE_SESSION, [key.session(session.id)], [retention, ...encodeSession(session)])
+      ])
       // Index after the session exists: see the key layout note above.
       const size = Number(await run(INDEX_SESSION, [key.userSessions(session.userId)], [session.createdAt, session.id]))
-      if (size > INDEX_PRUNE_THRESHOLD) pruneAll(session.userId).catch(() => {})
+      if (size > INDEX_PRUNE_THRESHOLD) pruneSome(session.userId).catch(() => {})
     },
 
     async getSession (id) {
       return decodeSession(await io(async () => await client.hgetall(key.session(id))))
     },
 
-    async rotateRefresh ({ sessionId, presentedGen, now, graceMs, newExpiresAt }) {
+    async rotateRefresh ({ sessionId, presentedGen, now, graceMs, newExpiresAt, expectedNonce }) {
       const reply = await run(ROTATE_REFRESH, [...denyKeys, key.session(sessionId)], [
         presentedGen, String(now), graceMs, String(newExpiresAt),
         sessionRetentionMs(newExpiresAt, now), REUSED_REASON,
-        sessionField(sessionId), String(now + denyTtlMs), newEpoch(now), key.channel
+        sessionField(sessionId), String(now + denyTtlMs), newEpoch(now), key.channel, expectedNonce ?? ''
       ])
       if (!Array.isArray(reply) || typeof reply[0] !== 'string') throw new Error('unexpected rotateRefresh reply')
       const status = reply[0] as RotateStatus
-      if (status === 'missing') return { status }
+      if (status === 'missing' || status === 'stale') return { status }
       return { status, session: decodeSession(flatToHash(reply[1])) ?? undefined }
     },
 
@@ -351,6 +366,48 @@ export function createRedisStore (client: RedisClient, opts: RedisStoreOptions =
       return (await io(async () => await client.hdel(key.consents(userId), clientId))) > 0
     },
 
+    // ---- OAuth2 clients registered through the admin API ----
+    // `ac:client:{<id>}` (JSON) and its grants `ac:client:{<id>}:sessions` share a slot; the
+    // index `ac:clients` does not (Cluster), so it is written after the value and
+    // removed after it, and a listed id without a value is skipped.
+    async putClient (stored, opts = {}) {
+      const json = JSON.stringify(stored)
+      const ok = await io(async () => opts.ifAbsent === true
+        ? await client.set(key.client(stored.clientId), json, 'NX')
+        : await client.set(key.client(stored.clientId), json))
+      if (ok !== 'OK') return false
+      await io(async () => await client.sadd(key.clients, stored.clientId))
+      return true
+    },
+
+    async getClient (clientId) {
+      const raw = await io(async () => await client.get(key.client(clientId)))
+      return raw === null ? null : JSON.parse(raw) as StoredClient
+    },
+
+    async listClients () {
+      const ids = (await io(async () => await client.smembers(key.clients))).sort()
+      const raws = await io(async () => await Promise.all(ids.map(async (id) => await client.get(key.client(id)))))
+      return raws.flatMap((raw) => raw === null ? [] : [JSON.parse(raw) as StoredClient])
+    },
+
+    async deleteClient (clientId) {
+      const n = await io(async () => await client.del(key.client(clientId)))
+      await io(async () => await client.srem(key.clients, clientId))
+      return n > 0
+    },
+
+    async addClientSession (clientId, sessionId) {
+      await io(async () => await client.sadd(key.clientSessions(clientId), sessionId))
+    },
+
+    async takeClientSessions (clientId) {
+      const res = await io(async () => await client.multi().smembers(key.clientSessions(clientId)).del(key.clientSessions(clientId)).exec())
+      const ids = res?.[0]?.[1]
+      return Array.isArray(ids) ? ids as string[] : []
+    },
+    // ---- end of OAuth2 clients ----
+
     async ping () {
       await io(async () => await client.ping())
     },
@@ -363,8 +420,11 @@ export function createRedisStore (client: RedisClient, opts: RedisStoreOptions =
   }
 }
 
-/** Above this many indexed sessions, a login also prunes its user's index. */
+/** Above this many indexed sessions, a login also prunes its user's index (a sample of it). */
 const INDEX_PRUNE_THRESHOLD = 20
+
+/** Index members a login checks (and drops when dead) once past the threshold. */
+const PRUNE_SAMPLE = 8
 
 /** Denylist entries dropped per prune script (unpack() has a stack limit). */
 const PRUNE_BATCH = 1000
@@ -461,6 +521,10 @@ function keys (prefix: string) {
     usedCode: (codeId: string) => `${prefix}code:{${codeId}}:used`,
     consents: (userId: string) => `${prefix}u:{${userId}}:consents`,
     risk: (userId: string) => `${prefix}u:{${userId}}:risk`,
+    // OAuth2 clients of the admin API
+    client: (clientId: string) => `${prefix}client:{${clientId}}`,
+    clientSessions: (clientId: string) => `${prefix}client:{${clientId}}:sessions`,
+    clients: `${prefix}clients`,
     // The revocation feed, names fixed by docs/revocation-protocol.md.
     deny: `${prefix}deny`,
     denyExp: `${prefix}deny:exp`,

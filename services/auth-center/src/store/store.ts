@@ -121,6 +121,7 @@ export type RotateStatus =
   | 'expired'   // refresh lifetime is over (session left as is)
   | 'revoked'   // session was already revoked
   | 'missing'   // no such session
+  | 'stale'     // `expectedNonce` was given and is not the session's refreshNonce: nothing changed
 
 export interface RotateResult {
   status: RotateStatus
@@ -135,6 +136,12 @@ export interface RotateInput {
   graceMs: number
   /** New `expiresAt` to store when a rotation happens. */
   newExpiresAt: number
+  /**
+   * Optional guard: the refreshNonce the caller verified the token's MAC against
+   * (from what it remembered of the session, instead of a getSession first). When
+   * given and not the stored one, the step changes nothing and answers 'stale'.
+   */
+  expectedNonce?: string
 }
 
 /** What a verifier loads on start and after every reconnect (docs/revocation-protocol.md). */
@@ -143,6 +150,16 @@ export interface Denylist {
   epoch: string
   /** `<field>=<value>`, e.g. `s:<sid>=<revokedAtMs>:<expiresAtMs>` or `u:<userId>=<revokedAtMs>:<expiresAtMs>[:<exceptSid>]`. */
   entries: string[]
+}
+
+/**
+ * An OAuth2 client registered through the admin API. `registration` is the clients-file
+ * shaped entry (client_secret_sha256 in hex, never the secret); the store does not read it.
+ */
+export interface StoredClient {
+  clientId: string
+  createdAt: number
+  registration: Record<string, unknown>
 }
 
 /** Receives each revocation as published: `<field>=<value>`, the same text as the hash. */
@@ -246,6 +263,23 @@ export interface Store {
   listConsents (userId: string): Promise<Consent[]>
   /** True when there was one. */
   deleteConsent (userId: string, clientId: string): Promise<boolean>
+
+  // ---- OAuth2 clients registered through the admin API (src/admin/clients.ts) ----
+  // One JSON value per client (`ac:client:{<id>}`) plus a set index (`ac:clients`);
+  // grants made for a stored client are indexed (`ac:client:{<id>}:sessions`) so that
+  // deleting the client can revoke them.
+  /** Saves a client; with `ifAbsent`, only when no client has that id (false: it exists). */
+  putClient (client: StoredClient, opts?: { ifAbsent?: boolean }): Promise<boolean>
+  getClient (clientId: string): Promise<StoredClient | null>
+  /** Every stored client, by client id. */
+  listClients (): Promise<StoredClient[]>
+  /** True when there was one. Leaves the session index (see takeClientSessions). */
+  deleteClient (clientId: string): Promise<boolean>
+  /** Remembers that a session (a grant) belongs to a stored client. */
+  addClientSession (clientId: string, sessionId: string): Promise<void>
+  /** Atomic read-and-clear of the client's session index. */
+  takeClientSessions (clientId: string): Promise<string[]>
+  // ---- end of OAuth2 clients ----
 
   // lifecycle
   /** Resolves when the backend answers; throws StoreUnavailableError otherwise. */

@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto'
 import type { KeyRing } from '../keys/key-ring.js'
+import { randomId } from './random.js'
 
 export interface AccessTokenInput {
   issuer: string
@@ -28,7 +28,7 @@ export function issueAccessToken (keys: KeyRing, input: AccessTokenInput): Issue
   const iat = Math.floor(input.now / 1000)
   let expiresIn = Math.max(1, Math.round(input.ttlMs / 1000))
   if (input.notAfterMs !== undefined) expiresIn = Math.min(expiresIn, Math.floor(input.notAfterMs / 1000) - iat)
-  const jti = randomBytes(16).toString('base64url')
+  const jti = randomId()
   const payload: Record<string, unknown> = {
     iss: input.issuer,
     sub: input.subject,

@@ -1,4 +1,5 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
+import { createHmac, timingSafeEqual } from 'node:crypto'
+import { randomId } from './random.js'
 
 /**
  * Refresh tokens are opaque strings `<session id>.<generation>.<mac>` where mac is
@@ -17,11 +18,11 @@ export interface ParsedRefreshToken {
 }
 
 export function newSessionId (): string {
-  return randomBytes(16).toString('base64url')
+  return randomId()
 }
 
 export function newRefreshNonce (): string {
-  return randomBytes(16).toString('base64url')
+  return randomId()
 }
 
 function mac (key: Buffer, sessionId: string, gen: number, nonce: string): Buffer {

@@ -1,4 +1,5 @@
 import t from 'tap'
+import { startRedis } from '@authcenter/testkit'
 import { eachDriver } from '../helpers/drivers.js'
 import { sleep, startAuthCenter, TEST_MOBILE, TEST_OTP } from '../helpers/auth-center.js'
 
@@ -78,6 +79,31 @@ eachDriver(t, async (t, env) => {
     t.equal(again.body.code, 'SESSION_REVOKED')
   })
 
+  t.test('a session re-made under the same id with another nonce: the old token is refused and nothing rotates', async (t) => {
+    // The refresh path remembers the nonce of sessions it made (one store round trip);
+    // the rotation step re-checks it, so a remembered nonce that is stale changes nothing.
+    const l = await login()
+    const store = ac.app.deps.store
+    const before = await store.getSession(l.session_id)
+    await store.createSession({ ...before!, refreshNonce: 'another-nonce-another-nonce' })
+    const r = await refresh(l.refresh_token)
+    t.equal(r.status, 401)
+    t.equal(r.body.code, 'REFRESH_TOKEN_INVALID')
+    const after = await store.getSession(l.session_id)
+    t.equal(after?.refreshGen, before?.refreshGen, 'not rotated')
+    t.equal(after?.revokedAt, undefined, 'not revoked either')
+  })
+
+  t.test('a refresh from another user agent than the login takes the full path and records it', async (t) => {
+    const l = (await ac.call('POST', '/auth/login', { mobile: TEST_MOBILE, code: TEST_OTP }, { 'user-agent': 'app/1.0' })).body
+    const same = await ac.call('POST', '/auth/refresh', { refresh_token: l.refresh_token }, { 'user-agent': 'app/1.0' })
+    t.equal(same.status, 200)
+    const r = await ac.call('POST', '/auth/refresh', { refresh_token: same.body.refresh_token }, { 'user-agent': 'other/2.0' })
+    t.equal(r.status, 200)
+    const events = await ac.app.deps.store.listRiskEvents(l.user.id)
+    t.equal(events.filter((e) => e.sessionId === l.session_id && e.reason === 'user_agent_changed').length, 1, 'one device change, recorded once')
+  })
+
   t.test('50 concurrent refreshes of one token rotate exactly once', async (t) => {
     // The default 10 s grace window: a loaded test machine must not turn the race into reuse.
     const ac2 = await startAuthCenter({ ...env, REFRESH_GRACE: '10s' })
@@ -90,6 +116,23 @@ eachDriver(t, async (t, env) => {
     const session = await ac2.app.deps.store.getSession(l.session_id)
     t.equal(session?.refreshGen, 1, 'the generation moved by exactly one')
   })
+})
+
+t.test('redis: a token made by one instance refreshes at another (which never saw the session)', async (t) => {
+  const redis = await startRedis()
+  t.teardown(() => redis.close())
+  const a = await startAuthCenter({ REDIS_URL: redis.url })
+  t.teardown(() => a.close())
+  const b = await startAuthCenter({ REDIS_URL: redis.url })
+  t.teardown(() => b.close())
+  const l = (await a.call('POST', '/auth/login', { mobile: TEST_MOBILE, code: TEST_OTP })).body
+  const r1 = await b.call('POST', '/auth/refresh', { refresh_token: l.refresh_token })
+  t.equal(r1.status, 200, 'full path at b')
+  const r2 = await a.call('POST', '/auth/refresh', { refresh_token: r1.body.refresh_token })
+  t.equal(r2.status, 200, 'a rotates the successor b made')
+  const replay = await a.call('POST', '/auth/refresh', { refresh_token: l.refresh_token })
+  t.equal(replay.body.code, 'REFRESH_TOKEN_REUSED', 'reuse is seen whichever instance rotated')
+  t.equal((await b.call('POST', '/auth/refresh', { refresh_token: r2.body.refresh_token })).body.code, 'SESSION_REVOKED')
 })
 
 t.test('an expired refresh token is REFRESH_TOKEN_EXPIRED', async (t) => {

@@ -81,6 +81,43 @@ t.test('redis layout', async (t) => {
     t.strictSame(await client.zrange('layout3:u:{u1}:sessions', 0, '-1'), [live.id])
   })
 
+  t.test('200 logins of one user, most logged out: the index stays bounded without any list', async (t) => {
+    const client = await newClient(t, server.url)
+    const prefix = `layout-many:${randomUUID()}:`
+    const store = createRedisStore(client, { prefix })
+    const now = Date.now()
+    const live: string[] = []
+    for (let i = 0; i < 200; i++) {
+      const s = newSession('u1', now + i)
+      await store.createSession(s)
+      if (i % 10 === 0) live.push(s.id)
+      else await store.revokeSession(s.id, 'logout', now)
+    }
+    await sleep(100) // the sampled prune runs after each login, in the background
+    const size = await client.zcard(`${prefix}u:{u1}:sessions`)
+    t.ok(size >= live.length && size <= 40, `index of ${size} members for ${live.length} live sessions after 200 logins`)
+    t.strictSame((await store.listUserSessions('u1', now)).map((s) => s.id), live, 'the live ones, oldest first')
+  })
+
+  t.test('a login past the prune threshold reads a bounded sample of the index, not every session', async (t) => {
+    const client = await newClient(t, server.url)
+    const prefix = `layout-sample:${randomUUID()}:`
+    const store = createRedisStore(client, { prefix })
+    const now = Date.now()
+    for (let i = 0; i < 200; i++) await store.createSession(newSession('u1', now + i))
+    await sleep(50)
+    let reads = 0
+    for (const name of ['hgetall', 'hmget', 'hget'] as const) {
+      const original = client[name].bind(client) as (...args: unknown[]) => unknown
+      ;(client as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => { reads++; return original(...args) }
+    }
+    await store.createSession(newSession('u1', now + 500))
+    await sleep(50)
+    t.ok(reads <= 8, `${reads} session reads for one login into an index of 201`)
+    t.equal(await client.zcard(`${prefix}u:{u1}:sessions`), 201, 'every member is live: nothing dropped')
+    t.equal((await store.listUserSessions('u1', now)).length, 201)
+  })
+
   t.test('scripts are loaded again after the server forgets them (NOSCRIPT)', async (t) => {
     const client = await newClient(t, server.url)
     const store = createRedisStore(client, { prefix: 'layout4:' })

@@ -285,6 +285,30 @@ export async function storeContract (t: Test, name: string, makeStore: () => Pro
         t.strictSame(await store.listUserSessions(userId, now + 3), [])
         t.strictSame(await store.revokeUserSessions(randomUUID(), 'logout_all', now), [])
       })
+
+      t.test('200 sessions for one user: listUserSessions stays exact as they pile up and die', async (t) => {
+        const store = await fresh(t)
+        const now = Date.now()
+        const userId = randomUUID()
+        const ids: string[] = []
+        for (let i = 0; i < 200; i++) {
+          const s = newSession(userId, now - 200_000 + i * 1_000)
+          await store.createSession(s)
+          ids.push(s.id)
+          // Every 10th stays live; the other even ones are logged out at once, the odd ones at the end.
+          if (i % 10 !== 0 && i % 2 === 0) await store.revokeSession(s.id, 'logout', now)
+          if (i === 99) {
+            t.strictSame((await store.listUserSessions(userId, now)).map((x) => x.id), ids.filter((_id, j) => j % 10 === 0 || j % 2 === 1),
+              'after 100 logins: every session not logged out, oldest first')
+          }
+        }
+        for (let i = 1; i < 200; i += 2) await store.revokeSession(ids[i]!, 'logout', now)
+        const live = ids.filter((_id, i) => i % 10 === 0).map((id) => ({ id }))
+        t.strictSame((await store.listUserSessions(userId, now)).map((x) => x.id), live.map((x) => x.id), 'the 20 live ones, oldest first')
+        t.strictSame((await store.listUserSessions(userId, now)).map((x) => x.id), live.map((x) => x.id), 'stable on a second read')
+        t.strictSame((await store.revokeUserSessions(userId, 'logout_all', now + 1)).sort(), live.map((x) => x.id).sort(), 'logout-all finds every live one')
+        t.strictSame(await store.listUserSessions(userId, now + 1), [])
+      })
     })
 
     t.test('refresh rotation', async (t) => {
@@ -377,6 +401,22 @@ export async function storeContract (t: Test, name: string, makeStore: () => Pro
         const r = await store.rotateRefresh({ sessionId: s.id, presentedGen: s.refreshGen, now: now + 1, graceMs, newExpiresAt: now + lifetime })
         t.equal(r.status, 'revoked')
         t.strictSame(r.session, revoked)
+      })
+
+      t.test('expectedNonce: a different nonce is stale and changes nothing; the right one rotates', async (t) => {
+        const now = Date.now()
+        const { store, s } = await withSession(t, now)
+        t.strictSame(await store.rotateRefresh({ sessionId: s.id, presentedGen: s.refreshGen, now, graceMs, newExpiresAt: now + lifetime, expectedNonce: 'not-' + s.refreshNonce }),
+          { status: 'stale' })
+        t.strictSame(await store.getSession(s.id), s, 'untouched')
+        t.strictSame(await store.rotateRefresh({ sessionId: s.id, presentedGen: s.refreshGen + 5, now, graceMs, newExpiresAt: now + lifetime, expectedNonce: 'x' }),
+          { status: 'stale' }, 'checked before reuse detection: a stale guess never revokes')
+        t.equal((await store.getSession(s.id))?.revokedAt, undefined)
+        const r = await store.rotateRefresh({ sessionId: s.id, presentedGen: s.refreshGen, now, graceMs, newExpiresAt: now + lifetime, expectedNonce: s.refreshNonce })
+        t.equal(r.status, 'rotated')
+        t.equal(r.session?.refreshGen, s.refreshGen + 1)
+        t.strictSame(await store.rotateRefresh({ sessionId: randomUUID(), presentedGen: 1, now, graceMs, newExpiresAt: now + lifetime, expectedNonce: 'x' }),
+          { status: 'missing' })
       })
 
       t.test('an unknown session is missing', async (t) => {

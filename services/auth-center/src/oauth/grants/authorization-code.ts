@@ -4,7 +4,7 @@ import { revokeSession } from '../../sessions/revoke.js'
 import { startSession } from '../../sessions/start.js'
 import type { AuthenticatedClient } from '../client-auth.js'
 import { USED_CODE_TTL_MS, codeId } from '../codes.js'
-import { invalidGrant, invalidRequest } from '../errors.js'
+import { OAuthError, invalidGrant, invalidRequest } from '../errors.js'
 import type { Params } from '../form.js'
 import { issueIdToken } from '../id-token.js'
 import { pkceMatches } from '../pkce.js'
@@ -51,6 +51,15 @@ export async function authorizationCodeGrant (deps: Deps, request: FastifyReques
     // A replay arrived while this grant was being made: it dies too.
     await revokeSession(deps, tokens.session_id, 'code_replayed')
     throw invalidGrant('the code is invalid, expired or already used')
+  }
+  if (!deps.clients.isFileClient(client.clientId)) {
+    // A client of the admin API: index the grant so that deleting the client revokes it,
+    // then look again, in case the client was deleted while the grant was being made.
+    await deps.store.addClientSession(client.clientId, tokens.session_id)
+    if (await deps.clients.lookup(client.clientId) === undefined) {
+      await revokeSession(deps, tokens.session_id, 'admin')
+      throw new OAuthError('invalid_client', 'the client no longer exists', 401)
+    }
   }
   const reply = oauthTokenReply(client, tokens, grant.scope)
   if (splitScope(grant.scope).includes(OPENID)) {
