@@ -77,7 +77,7 @@ export async function checkBindingAtRefresh (deps: Deps, facts: RequestFacts, se
   if (session.jkt !== undefined) {
     let jkt: string | undefined
     try {
-      jkt = await dpopProof(deps, facts, '/auth/refresh')
+      jkt = await dpopProof(deps, facts, facts.path ?? '/auth/refresh')
     } catch (err) {
       if ((err as { code?: string }).code === 'USE_DPOP_NONCE') throw err
       await refuse(deps, facts, session, facts.dpop === undefined ? 'dpop_proof_missing' : 'dpop_proof_invalid')

@@ -8,6 +8,8 @@ export interface RequestFacts {
   dpop?: string | string[]
   /** Raw `Cookie` header. */
   cookie?: string
+  /** The endpoint's path, for the DPoP `htu` (default `/auth/refresh` for a refresh). */
+  path?: string
 }
 
 export function requestFacts (request: FastifyRequest): RequestFacts {

@@ -82,8 +82,8 @@ export function loadClients (config: Readonly<Config>): ClientRegistry {
       }
       if (c.type === 'confidential' || c.type === 'public') {
         const where = `AUTH_CLIENTS_FILE: /clients[${c.client_id}]`
-        if (c.policy?.sliding !== undefined || (client.policy.binding !== 'none')) {
-          throw new ConfigError(`${where}/policy: OAuth2 clients support neither sliding sessions nor token binding yet`)
+        if (c.policy?.sliding !== undefined || client.policy.binding === 'cookie') {
+          throw new ConfigError(`${where}/policy: OAuth2 clients support neither sliding sessions nor cookie binding (use "binding": "dpop")`)
         }
         client.type = 'oauth'
         client.oauth = toOAuthSettings(c as OAuthClientEntry, config.audience, where)
@@ -145,8 +145,8 @@ export type RegistrationEntry = OAuthClientEntry & { policy?: Static<typeof Poli
  */
 export function registrationToClient (c: RegistrationEntry, config: Readonly<Config>, defaults: TokenPolicy, where: string): Client {
   const policy = toPolicy(c.policy ?? {}, defaults, c.client_id)
-  if (c.policy?.sliding !== undefined || policy.binding !== 'none') {
-    throw new ConfigError(`${where}/policy: OAuth2 clients support neither sliding sessions nor token binding yet`)
+  if (c.policy?.sliding !== undefined || policy.binding === 'cookie') {
+    throw new ConfigError(`${where}/policy: OAuth2 clients support neither sliding sessions nor cookie binding (use "binding": "dpop")`)
   }
   return {
     clientId: c.client_id,

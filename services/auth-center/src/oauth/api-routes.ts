@@ -9,6 +9,8 @@ import { authorizationCodeGrant } from './grants/authorization-code.js'
 import { clientCredentialsGrant } from './grants/client-credentials.js'
 import { OAuthTokenReply } from './grants/reply.js'
 import { refreshTokenGrant } from './grants/refresh-token.js'
+import { tokenEndpointBinding } from './dpop.js'
+import { requestFacts } from '../auth/request-facts.js'
 import { findRefreshSession, verifyOwnAccessToken } from './own-tokens.js'
 import { OPENID, splitScope } from './scopes.js'
 
@@ -65,9 +67,10 @@ const oauthApiRoutes: FastifyPluginAsyncTypebox = async (app) => {
       throw new OAuthError('unauthorized_client', `the client may not use ${grantType}`)
     }
     switch (grantType) {
-      case 'authorization_code': return await authorizationCodeGrant(deps, request, params, authed)
-      case 'client_credentials': return await clientCredentialsGrant(deps, params, authed)
-      default: return await refreshTokenGrant(deps, params, authed)
+      case 'authorization_code': return await authorizationCodeGrant(deps, request, params, authed, await tokenEndpointBinding(deps, request, reply, authed.client))
+      case 'client_credentials': return await clientCredentialsGrant(deps, params, authed, await tokenEndpointBinding(deps, request, reply, authed.client))
+      // A bound grant's refresh proves the key inside the rotation engine (sessions/refresh.ts).
+      default: return await refreshTokenGrant(deps, params, authed, { ...requestFacts(request), path: '/oauth/token' })
     }
   })
 
@@ -160,6 +163,11 @@ function noStore (reply: FastifyReply): void {
 /** Everything thrown on an OAuth JSON endpoint, in RFC 6749 §5.2 shape. */
 export function oauthErrorHandler (this: unknown, raw: FastifyError | OAuthError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   reply.header('cache-control', 'no-store')
+  const nonce = (raw as { dpopNonce?: string }).dpopNonce
+  if (nonce !== undefined) reply.header('dpop-nonce', nonce)
+  if ((raw as { code?: string }).code === 'USE_DPOP_NONCE') {
+    return reply.code(400).send({ error: 'use_dpop_nonce', error_description: 'retry with the DPoP-Nonce of this answer' })
+  }
   if (raw instanceof OAuthError) {
     if (raw.challenge !== undefined) reply.header('www-authenticate', raw.challenge)
     return reply.code(raw.statusCode).send({ error: raw.error, error_description: raw.message })

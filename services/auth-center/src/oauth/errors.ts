@@ -6,7 +6,7 @@ export type OAuthErrorCode =
   | 'invalid_request' | 'invalid_client' | 'invalid_grant' | 'unauthorized_client'
   | 'unsupported_grant_type' | 'invalid_scope' | 'access_denied' | 'unsupported_response_type'
   | 'server_error' | 'temporarily_unavailable' | 'invalid_token' | 'insufficient_scope'
-  | 'login_required' | 'consent_required'
+  | 'login_required' | 'consent_required' | 'invalid_dpop_proof' | 'use_dpop_nonce'
 
 export class OAuthError extends Error {
   override name = 'OAuthError'

@@ -1,10 +1,12 @@
 import type { Deps } from '../context.js'
 import { AUTH_METHODS, GRANT_TYPES } from './client-config.js'
+import { DPOP_ALGS } from './dpop.js'
 
 /**
  * The OAuth2 part of the issuer metadata (RFC 8414, OpenID Discovery): only what is
  * actually served. Scopes are those registered clients may ask for (plus openid).
- * No DPoP algorithms: OAuth2 tokens are not DPoP-bound yet.
+ * DPoP (RFC 9449): any client may bind its tokens with a proof at the token endpoint;
+ * clients whose policy says `binding: dpop` must.
  */
 export function oauthMetadata (deps: Deps): Record<string, unknown> {
   const { issuer } = deps.config
@@ -32,6 +34,7 @@ export function oauthMetadata (deps: Deps): Record<string, unknown> {
     claims_supported: ['iss', 'sub', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'sid', 'azp', 'at_hash', 'phone_number', 'phone_number_verified'],
     authorization_response_iss_parameter_supported: true,
     id_token_signing_alg_values_supported: [deps.keys.alg],
-    subject_types_supported: ['public']
+    subject_types_supported: ['public'],
+    dpop_signing_alg_values_supported: [...DPOP_ALGS]
   }
 }

@@ -33,7 +33,7 @@ const Metadata = Type.Object({
     'token_endpoint_auth_signing_alg_values_supported', 'introspection_endpoint_auth_methods_supported',
     'introspection_endpoint_auth_signing_alg_values_supported', 'revocation_endpoint_auth_methods_supported',
     'revocation_endpoint_auth_signing_alg_values_supported', 'code_challenge_methods_supported',
-    'scopes_supported', 'claims_supported'
+    'scopes_supported', 'claims_supported', 'dpop_signing_alg_values_supported'
   ].map((k) => [k, Type.Optional(Type.Array(Type.String()))])),
   authcenter_endpoints: Type.Object({
     sms_code: Type.String(),

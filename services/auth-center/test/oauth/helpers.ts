@@ -9,6 +9,7 @@ import { CapturingSender, TEST_MOBILE, TEST_OTP } from '../helpers/auth-center.j
 
 export const PARTNER_SECRET = 'partner-secret-0123456789abcdefghijklmnopqrstuv'
 export const OPS_SECRET = 'ops-secret-0123456789abcdefghijklmnopqrstuvwxyz'
+export const BOUND_SECRET = 'bound-secret-0123456789abcdefghijklmnopqrstuvw'
 export const PARTNER_REDIRECT = 'https://partner.example/cb'
 export const SPA_REDIRECT = 'http://localhost:5173/callback'
 
@@ -32,6 +33,7 @@ export function clientsFile (extraRedirect?: string): unknown {
       },
       { client_id: 'spa', name: 'Single Page App', type: 'public', redirect_uris: [SPA_REDIRECT], scope: 'openid profile:read' },
       { client_id: 'signer', name: 'Signer', type: 'confidential', token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [jwk] }, grant_types: ['client_credentials'], scope: 'reports' },
+      { client_id: 'bound', name: 'DPoP-bound robot', type: 'confidential', client_secret_sha256: sha256hex(BOUND_SECRET), grant_types: ['client_credentials'], scope: 'reports', policy: { binding: 'dpop' } },
       { client_id: 'ops', name: 'Ops robot', type: 'confidential', client_secret_sha256: sha256hex(OPS_SECRET), grant_types: ['client_credentials'], scope: 'admin' }
     ]
   }

@@ -18,7 +18,7 @@ t.test('openid-client drives discovery, code + PKCE, refresh, client credentials
   const meta = config.serverMetadata()
   t.equal(meta.token_endpoint, `${ac.issuer}/oauth/token`)
   t.same(meta.code_challenge_methods_supported, ['S256'])
-  t.notOk('dpop_signing_alg_values_supported' in meta, 'DPoP is not advertised')
+  t.same(meta.dpop_signing_alg_values_supported, ['ES256', 'EdDSA', 'RS256', 'PS256'], 'DPoP algorithms advertised')
 
   // Authorization code + PKCE, following the pages over HTTP.
   const verifier = oidc.randomPKCECodeVerifier()

@@ -16,7 +16,7 @@ import { oauthTokenReply, type OAuthTokenReply } from './reply.js'
  * → a replay revokes the grant the code made → same client, same redirect_uri, PKCE
  * verifier → one session per grant (sessions/start.ts) → tokens (+ id_token for openid).
  */
-export async function authorizationCodeGrant (deps: Deps, request: FastifyRequest, params: Params, { client }: AuthenticatedClient): Promise<OAuthTokenReply> {
+export async function authorizationCodeGrant (deps: Deps, request: FastifyRequest, params: Params, { client }: AuthenticatedClient, jkt?: string): Promise<OAuthTokenReply> {
   const { code, redirect_uri: redirectUri, code_verifier: verifier } = params
   if (code === undefined) throw invalidRequest('code is required')
   if (redirectUri === undefined) throw invalidRequest('redirect_uri is required')
@@ -46,7 +46,7 @@ export async function authorizationCodeGrant (deps: Deps, request: FastifyReques
     ip: request.ip,
     userAgent: request.headers['user-agent'],
     scope: grant.scope
-  })
+  }, jkt !== undefined ? { jkt } : {})
   if (!(await deps.store.bindAuthCode(id, tokens.session_id))) {
     // A replay arrived while this grant was being made: it dies too.
     await revokeSession(deps, tokens.session_id, 'code_replayed')

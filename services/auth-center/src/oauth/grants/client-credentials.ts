@@ -14,7 +14,7 @@ import type { OAuthTokenReply } from './reply.js'
  * client, no refresh token) so that it has a `sid`: revocation (RFC 7009) and
  * introspection then go through the same session and denylist path as user tokens.
  */
-export async function clientCredentialsGrant (deps: Deps, params: Params, { client }: AuthenticatedClient): Promise<OAuthTokenReply> {
+export async function clientCredentialsGrant (deps: Deps, params: Params, { client }: AuthenticatedClient, jkt?: string): Promise<OAuthTokenReply> {
   if (client.oauth.kind !== 'confidential') throw new OAuthError('unauthorized_client', 'a public client cannot use client_credentials')
   const allowed = client.oauth.scopes.filter((s) => s !== OPENID)
   if (params.scope !== undefined && params.scope.split(' ').includes(OPENID)) throw new OAuthError('invalid_scope', 'openid needs a user')
@@ -35,6 +35,7 @@ export async function clientCredentialsGrant (deps: Deps, params: Params, { clie
     refreshNonce: newRefreshNonce()
   }
   if (scope !== '') session.scope = scope
+  if (jkt !== undefined) session.jkt = jkt
   await deps.store.createSession(session)
   const access = issueAccessToken(deps.keys, {
     issuer: deps.config.issuer,
@@ -44,9 +45,10 @@ export async function clientCredentialsGrant (deps: Deps, params: Params, { clie
     sessionId: session.id,
     scope,
     ttlMs,
+    ...(jkt !== undefined ? { cnf: { jkt } } : {}),
     now
   })
-  const out: OAuthTokenReply = { access_token: access.token, token_type: 'Bearer', expires_in: access.expiresIn }
+  const out: OAuthTokenReply = { access_token: access.token, token_type: jkt !== undefined ? 'DPoP' : 'Bearer', expires_in: access.expiresIn }
   if (scope !== '') out.scope = scope
   return out
 }

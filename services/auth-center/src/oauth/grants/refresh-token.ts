@@ -1,3 +1,4 @@
+import type { RequestFacts } from '../../auth/request-facts.js'
 import type { Deps } from '../../context.js'
 import { refreshSession } from '../../sessions/refresh.js'
 import { parseRefreshToken } from '../../tokens/refresh-token.js'
@@ -13,7 +14,7 @@ import { oauthTokenReply, type OAuthTokenReply } from './reply.js'
  * is this client's. A `scope` parameter may only repeat (part of) the grant's scope;
  * the new tokens keep the grant's scope.
  */
-export async function refreshTokenGrant (deps: Deps, params: Params, { client }: AuthenticatedClient): Promise<OAuthTokenReply> {
+export async function refreshTokenGrant (deps: Deps, params: Params, { client }: AuthenticatedClient, facts?: RequestFacts): Promise<OAuthTokenReply> {
   const token = params.refresh_token
   if (token === undefined) throw invalidRequest('refresh_token is required')
   const parsed = parseRefreshToken(token)
@@ -25,11 +26,12 @@ export async function refreshTokenGrant (deps: Deps, params: Params, { client }:
   if (beyond.length > 0) throw new OAuthError('invalid_scope', `not part of the grant: ${beyond.join(' ')}`)
 
   try {
-    const tokens = await refreshSession(deps, token, undefined, client.clientId)
+    const tokens = await refreshSession(deps, token, facts, client.clientId)
     return oauthTokenReply(client, tokens, found.scope)
   } catch (err) {
     const code = (err as { code?: string }).code ?? ''
-    if (/^(REFRESH_|SESSION_)/.test(code)) throw invalidGrant((err as Error).message)
+    if (/^(REFRESH_|SESSION_|TOKEN_BINDING)/.test(code)) throw invalidGrant((err as Error).message)
+    if (code === 'INVALID_DPOP_PROOF') throw new OAuthError('invalid_dpop_proof', (err as Error).message)
     throw err
   }
 }
