@@ -46,6 +46,8 @@ export async function sendLoginCode (deps: Deps, mobile: string, ip: string): Pr
     await deps.sms.send({ mobile, code, expiresIn: result.expiresIn })
   } catch (err) {
     deps.log.error({ mobile: maskMobile(mobile), sender: deps.sms.name, err: (err as Error).message }, 'SMS delivery failed')
+    // Nothing was delivered: no code stays alive and the user may ask again at once.
+    await store.cancelSmsCode(mobile)
     throw new SmsDeliveryError()
   }
   return result

@@ -198,6 +198,11 @@ export function createMemoryStore (opts: MemoryStoreOptions = {}): Store {
       return { ok: true, retryAfterMs: 0 }
     },
 
+    async cancelSmsCode (mobile) {
+      smsCodes.delete(mobile)
+      cooldowns.delete(mobile)
+    },
+
     async checkSmsCode (mobile, codeHash): Promise<SmsCheckResult> {
       const code = liveCode(mobile)
       if (code === undefined) return 'missing'

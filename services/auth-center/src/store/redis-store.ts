@@ -207,6 +207,11 @@ export function createRedisStore (client: RedisClient, opts: RedisStoreOptions =
       return await run(CHECK_SMS_CODE, [key.sms(mobile)], [codeHash]) as SmsCheckResult
     },
 
+    async cancelSmsCode (mobile) {
+      // Both keys carry the {mobile} hash tag: one slot, one command.
+      await io(async () => await client.del(key.sms(mobile), key.cooldown(mobile)))
+    },
+
     async hit (hitKey, limit, windowMs) {
       assertWindow(windowMs)
       const [count, ttl] = pair(await run(HIT, [key.hits(hitKey)], [Math.ceil(windowMs)]))

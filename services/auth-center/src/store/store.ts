@@ -183,6 +183,8 @@ export interface Store {
   issueSmsCode (mobile: string, codeHash: string, opts: { ttlMs: number, cooldownMs: number, maxAttempts: number }): Promise<SmsIssueResult>
   /** Atomic check-and-consume, see SmsCheckResult. */
   checkSmsCode (mobile: string, codeHash: string): Promise<SmsCheckResult>
+  /** Drops the live code and the cooldown of a number: its delivery failed, so the user may ask again at once. */
+  cancelSmsCode (mobile: string): Promise<void>
 
   // counters
   /** Fixed-window counter: counts this hit and says whether it is within `limit`. */

@@ -95,6 +95,17 @@ export async function storeContract (t: Test, name: string, makeStore: () => Pro
         t.equal(await store.checkSmsCode(mobile, 'h3'), 'ok')
       })
 
+      t.test('cancelSmsCode drops the code and the cooldown', async (t) => {
+        const store = await fresh(t)
+        const mobile = newMobile()
+        await store.issueSmsCode(mobile, 'h1', { ...opts, cooldownMs: 60_000 })
+        await store.cancelSmsCode(mobile)
+        t.equal(await store.checkSmsCode(mobile, 'h1'), 'missing', 'the code is gone')
+        t.equal((await store.issueSmsCode(mobile, 'h2', opts)).ok, true, 'no cooldown left')
+        await store.cancelSmsCode(newMobile())
+        t.pass('cancelling a number without a code is harmless')
+      })
+
       t.test('the right code is consumed exactly once', async (t) => {
         const store = await fresh(t)
         const mobile = newMobile()
