@@ -1,21 +1,11 @@
 import t from 'tap'
-import { createHash, randomBytes, randomUUID } from 'node:crypto'
-import { SignJWT, calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose'
+import { createHash, randomBytes } from 'node:crypto'
 import { createVerifier } from '@authcenter/verifier'
+import { claimsOf, dpopKey } from '../helpers/dpop.js'
 import { BOUND_SECRET, Browser, PARTNER_REDIRECT, PARTNER_SECRET, loginAndConsent, startOAuthCenter } from './helpers.js'
 
 const basic = (id: string, secret: string): string => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`
-const claimsOf = (jwt: string): any => JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString())
 
-async function dpopKey () {
-  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true })
-  const jwk = await exportJWK(publicKey)
-  return {
-    jkt: await calculateJwkThumbprint(jwk, 'sha256'),
-    proof: async (htm: string, htu: string, extra: Record<string, unknown> = {}) => new SignJWT({ jti: randomUUID(), htm, htu, iat: Math.floor(Date.now() / 1000), ...extra })
-      .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk }).sign(privateKey)
-  }
-}
 
 t.test('DPoP-bound OAuth2 tokens (RFC 9449 §5)', async (t) => {
   const ac = await startOAuthCenter()
@@ -30,7 +20,7 @@ t.test('DPoP-bound OAuth2 tokens (RFC 9449 §5)', async (t) => {
     t.equal(none.status, 400)
     t.equal((await none.json() as { error: string }).error, 'invalid_dpop_proof')
     const key = await dpopKey()
-    const ok = await post({ grant_type: 'client_credentials' }, { authorization: basic('bound', BOUND_SECRET), dpop: await key.proof('POST', tokenUrl) })
+    const ok = await post({ grant_type: 'client_credentials' }, { authorization: basic('bound', BOUND_SECRET), dpop: await key.proof(tokenUrl) })
     t.equal(ok.status, 200)
     const body = await ok.json() as { access_token: string, token_type: string }
     t.equal(body.token_type, 'DPoP')
@@ -49,21 +39,21 @@ t.test('DPoP-bound OAuth2 tokens (RFC 9449 §5)', async (t) => {
     })}`, ac.issuer)
     const key = await dpopKey()
     const auth = { authorization: basic('partner', PARTNER_SECRET) }
-    const grant = await post({ grant_type: 'authorization_code', code: back.searchParams.get('code')!, redirect_uri: PARTNER_REDIRECT, code_verifier: verifier }, { ...auth, dpop: await key.proof('POST', tokenUrl) })
+    const grant = await post({ grant_type: 'authorization_code', code: back.searchParams.get('code')!, redirect_uri: PARTNER_REDIRECT, code_verifier: verifier }, { ...auth, dpop: await key.proof(tokenUrl) })
     t.equal(grant.status, 200)
     const g = await grant.json() as { access_token: string, refresh_token: string, token_type: string }
     t.equal(g.token_type, 'DPoP', 'an optional proof binds the grant too')
 
-    const refreshed = await post({ grant_type: 'refresh_token', refresh_token: g.refresh_token }, { ...auth, dpop: await key.proof('POST', tokenUrl) })
+    const refreshed = await post({ grant_type: 'refresh_token', refresh_token: g.refresh_token }, { ...auth, dpop: await key.proof(tokenUrl) })
     t.equal(refreshed.status, 200)
     const r = await refreshed.json() as { access_token: string, refresh_token: string }
     t.same(claimsOf(r.access_token).cnf, { jkt: key.jkt })
 
     const thief = await dpopKey()
-    const stolen = await post({ grant_type: 'refresh_token', refresh_token: r.refresh_token }, { ...auth, dpop: await thief.proof('POST', tokenUrl) })
+    const stolen = await post({ grant_type: 'refresh_token', refresh_token: r.refresh_token }, { ...auth, dpop: await thief.proof(tokenUrl) })
     t.equal(stolen.status, 400)
     t.equal((await stolen.json() as { error: string }).error, 'invalid_grant', 'another key: refused and the grant revoked')
-    const after = await post({ grant_type: 'refresh_token', refresh_token: r.refresh_token }, { ...auth, dpop: await key.proof('POST', tokenUrl) })
+    const after = await post({ grant_type: 'refresh_token', refresh_token: r.refresh_token }, { ...auth, dpop: await key.proof(tokenUrl) })
     t.equal(after.status, 400, 'the grant is gone')
   })
 })

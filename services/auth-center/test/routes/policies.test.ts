@@ -3,22 +3,11 @@ import { createHash, randomUUID } from 'node:crypto'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { tmpdir } from 'node:os'
-import { SignJWT, calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose'
+import { claimsOf, dpopKey } from '../helpers/dpop.js'
 import { sleep, startAuthCenter, TEST_MOBILE, TEST_OTP } from '../helpers/auth-center.js'
 
 const ADMIN = 'admin-credential-for-tests-0123456789'
-const claimsOf = (jwt: string): any => JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString())
 
-async function dpopKey () {
-  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true })
-  const jwk = await exportJWK(publicKey)
-  return {
-    jkt: await calculateJwkThumbprint(jwk, 'sha256'),
-    proof: async (htu: string, claims: Record<string, unknown> = {}) => new SignJWT({ jti: randomUUID(), htm: 'POST', htu, iat: Math.floor(Date.now() / 1000), ...claims })
-      .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk })
-      .sign(privateKey)
-  }
-}
 
 async function withClients (t: Test) {
   const file = join(tmpdir(), `clients-${randomUUID()}.json`)
