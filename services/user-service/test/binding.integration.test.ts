@@ -3,10 +3,7 @@ import { createHash, generateKeyPairSync, randomUUID, sign } from 'node:crypto'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { build as buildAuthCenter, loadConfig as loadAuthConfig } from '@authcenter/auth-center'
-import { freePort } from '@authcenter/testkit'
-import { build } from '../src/app.js'
-import { loadConfig } from '../src/config.js'
+import { startPair } from './with-auth-center.js'
 
 const J = { 'content-type': 'application/json' }
 const b64 = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64url')
@@ -26,15 +23,10 @@ function device () {
 
 t.test('device-bound tokens at the user service', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'bind-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
   const clients = join(dir, 'clients.json')
   await writeFile(clients, JSON.stringify({ clients: [{ client_id: 'app', policy: { binding: 'dpop' } }, { client_id: 'web', policy: { binding: 'cookie' } }] }))
-  const port = await freePort()
-  const issuer = `http://127.0.0.1:${port}`
-  const auth = await buildAuthCenter(loadAuthConfig({ AUTH_ISSUER: issuer, AUTH_DATA_DIR: dir, AUTH_CLIENTS_FILE: clients, SMS_TEST_OTP: '+8613800000000:123456', LOG_LEVEL: 'silent' }))
-  await auth.listen({ host: '127.0.0.1', port })
-  const users = await build(loadConfig({ AUTH_ISSUER: issuer, AVATAR_DIR: join(dir, 'avatars'), LOG_LEVEL: 'silent' }))
-  const usersUrl = await users.listen({ host: '127.0.0.1', port: 0 })
-  t.teardown(async () => { await users.close(); await auth.close(); await rm(dir, { recursive: true, force: true }) })
+  const { issuer, usersUrl } = await startPair(t, { authEnv: { AUTH_CLIENTS_FILE: clients } })
 
   t.test('a DPoP-bound token works with its key and is refused when copied without it', async (t) => {
     const proof = device()

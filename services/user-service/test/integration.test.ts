@@ -1,12 +1,7 @@
 import t from 'tap'
-import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { readdir } from 'node:fs/promises'
 import { connect } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { build as buildAuthCenter, loadConfig as loadAuthConfig } from '@authcenter/auth-center'
-import { freePort } from '@authcenter/testkit'
-import { build } from '../src/app.js'
-import { loadConfig } from '../src/config.js'
+import { startPair } from './with-auth-center.js'
 
 // A 1x1 PNG.
 const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8ffff3f0005fe02fea7d6a4c80000000049454e44ae426082', 'hex')
@@ -17,22 +12,7 @@ const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000
  * through the issuer's metadata, no call to the auth center per request).
  */
 t.test('log in at the auth center, then use the user service with the access token', async (t) => {
-  const dataDir = await mkdtemp(join(tmpdir(), 'ac-int-'))
-  const avatarDir = await mkdtemp(join(tmpdir(), 'us-int-'))
-  const port = await freePort()
-  const issuer = `http://127.0.0.1:${port}`
-  const auth = await buildAuthCenter(loadAuthConfig({
-    AUTH_ISSUER: issuer, AUTH_DATA_DIR: dataDir, SMS_TEST_OTP: '+8613800000000:123456', LOG_LEVEL: 'silent'
-  }))
-  await auth.listen({ host: '127.0.0.1', port })
-  const users = await build(loadConfig({ AUTH_ISSUER: issuer, AVATAR_DIR: avatarDir, AVATAR_MAX_BYTES: '64KiB', LOG_LEVEL: 'silent' }))
-  const usersUrl = await users.listen({ host: '127.0.0.1', port: 0 })
-  t.teardown(async () => {
-    await users.close()
-    await auth.close()
-    await rm(dataDir, { recursive: true, force: true })
-    await rm(avatarDir, { recursive: true, force: true })
-  })
+  const { issuer, auth, usersUrl, avatarDir } = await startPair(t, { usersEnv: { AVATAR_MAX_BYTES: '64KiB' } })
 
   const login = await (await fetch(`${issuer}/auth/login`, {
     method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mobile: '13800000000', code: '123456' })

@@ -1,41 +1,17 @@
 import t, { type Test } from 'tap'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import type { FastifyInstance } from 'fastify'
-import { build as buildAuthCenter, loadConfig as loadAuthConfig } from '@authcenter/auth-center'
-import { freePort, startRedis } from '@authcenter/testkit'
-import { build } from '../src/app.js'
-import { loadConfig } from '../src/config.js'
+import { startRedis } from '@authcenter/testkit'
+import { startPair } from './with-auth-center.js'
 
 const ADMIN = 'integration-admin-credential-0123'
 const J = { 'content-type': 'application/json' }
 
-interface Pair { issuer: string, usersUrl: string, auth: FastifyInstance }
-
-/** The auth center and the user service, either on one real Redis (two "processes") or in one process with the memory store. */
-async function startPair (t: Test, redisUrl?: string): Promise<Pair> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'ac-rev-'))
-  const avatarDir = await mkdtemp(join(tmpdir(), 'us-rev-'))
-  const port = await freePort()
-  const issuer = `http://127.0.0.1:${port}`
-  const auth = await buildAuthCenter(loadAuthConfig({
-    AUTH_ISSUER: issuer, AUTH_DATA_DIR: dataDir, SMS_TEST_OTP: '+8613800000000:123456', LOG_LEVEL: 'silent',
-    AUTH_ADMIN_TOKEN: ADMIN, ...(redisUrl !== undefined ? { REDIS_URL: redisUrl } : {})
-  }))
-  await auth.listen({ host: '127.0.0.1', port })
-  const users = await build(
-    loadConfig({ AUTH_ISSUER: issuer, AVATAR_DIR: avatarDir, LOG_LEVEL: 'silent', ...(redisUrl !== undefined ? { REDIS_URL: redisUrl } : {}) }),
-    redisUrl === undefined ? { revocationSource: auth.revocationFeed } : {}
-  )
-  const usersUrl = await users.listen({ host: '127.0.0.1', port: 0 })
-  t.teardown(async () => {
-    await users.close()
-    await auth.close()
-    await rm(dataDir, { recursive: true, force: true })
-    await rm(avatarDir, { recursive: true, force: true })
+/** The pair on one real Redis (two "processes"), or in one process with the memory store and its in-process feed. */
+function startOn (t: Test, redisUrl?: string) {
+  const redis = redisUrl !== undefined ? { REDIS_URL: redisUrl } : undefined
+  return startPair(t, {
+    authEnv: { AUTH_ADMIN_TOKEN: ADMIN, ...redis },
+    ...(redis !== undefined ? { usersEnv: redis } : { usersOptions: (auth) => ({ revocationSource: auth.revocationFeed }) })
   })
-  return { issuer, usersUrl, auth }
 }
 
 async function login (issuer: string, device: string): Promise<{ access_token: string, session_id: string, user: { id: string } }> {
@@ -67,7 +43,7 @@ for (const mode of ['redis', 'memory'] as const) {
       t.teardown(() => redis.close())
       redisUrl = redis.url
     }
-    const { issuer, usersUrl } = await startPair(t, redisUrl)
+    const { issuer, usersUrl } = await startOn(t, redisUrl)
 
     t.test('kick a device: its next request fails with TOKEN_REVOKED', async (t) => {
       const phone = await login(issuer, 'phone')
