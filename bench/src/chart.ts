@@ -10,7 +10,9 @@ import { RESULTS_DIR, type Result, fmt } from './harness.js'
 const COLORS: Record<string, string> = {
   'node:crypto verify (sync)': '#7f7f7f',
   'node:crypto verify (async fn)': '#b0b0b0',
+  'node:crypto verify + JSON.parse (sync)': '#c7c7c7',
   '@authcenter/verifier': '#d62728',
+  '@authcenter/verifier (cache off)': '#ff9896',
   'jose jwtVerify': '#1f77b4',
   'fast-jwt (cache off)': '#2ca02c',
   'fast-jwt (cache on)': '#98df8a',
@@ -20,7 +22,7 @@ const COLORS: Record<string, string> = {
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 
 export function renderVerifyChart (result: Result, file = join(RESULTS_DIR, 'verify.svg')): string {
-  const labelW = 210
+  const labelW = 250
   const barW = 420
   const valueW = 150
   const barH = 16

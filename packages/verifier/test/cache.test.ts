@@ -230,3 +230,40 @@ t.test('the signature must be the one canonical base64url encoding (the checks t
     await refuses(t, verify, tok.slice(0, dot1 + 5) + '*' + tok.slice(dot1 + 6), 'TOKEN_MALFORMED', `${key.alg}: payload junk character`)
   }
 })
+
+t.test('TokenCache: tokens with the same index take turns; LRU order holds through hits, replacements and expiry', async (t) => {
+  const { TokenCache } = await import('../src/cache.js')
+  const keys = {}
+  const auth = (sub: string): never => ({ sub }) as never
+  const cache = new TokenCache(3)
+  // The index is read from the end of the signature: these two differ only before it.
+  const a = 'header.payload-a.' + 'S'.repeat(86)
+  const b = 'header.payload-b.' + 'S'.repeat(86)
+  cache.set(a, auth('a'), 2e9, keys)
+  t.same(cache.get(a, keys, 1), { sub: 'a' })
+  t.equal(cache.get(b, keys, 1), undefined, 'same index, another token: a miss')
+  cache.set(b, auth('b'), 2e9, keys)
+  t.equal(cache.size, 1, 'replaced in place')
+  t.equal(cache.get(a, keys, 1), undefined, 'the replaced token is gone')
+  t.same(cache.get(b, keys, 1), { sub: 'b' })
+  const tok = (i: number): string => `h.p.${'T'.repeat(80)}${String(i).padStart(6, '0')}A` // the last character is not part of the index
+  for (let i = 0; i < 3; i++) cache.set(tok(i), auth(`t${i}`), 2e9, keys)
+  t.equal(cache.size, 3)
+  t.equal(cache.get(b, keys, 1), undefined, 'b was the oldest: evicted')
+  t.same(cache.get(tok(0), keys, 1), { sub: 't0' }, 'hit makes t0 the newest')
+  cache.set(tok(3), auth('t3'), 2e9, keys)
+  t.equal(cache.get(tok(1), keys, 1), undefined, 't1 evicted, not t0')
+  t.same(cache.get(tok(0), keys, 1), { sub: 't0' })
+  t.equal(cache.get(tok(2), keys, 2e9), undefined, 'at exp: dropped')
+  t.equal(cache.size, 2)
+  t.equal(cache.get(tok(3), {}, 1), undefined, 'another key set: dropped')
+  t.equal(cache.size, 1)
+  for (let i = 10; i < 1000; i++) {
+    cache.set(tok(i), auth(`t${i}`), 2e9, keys)
+    t.ok(cache.size <= 3)
+  }
+  t.same(cache.get(tok(999), keys, 1), { sub: 't999' })
+  cache.clear()
+  t.equal(cache.size, 0)
+  t.equal(cache.get(tok(999), keys, 1), undefined)
+})

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { createVerifier, TokenError } from '../src/index.js'
 import type { Algorithm } from '../src/index.js'
-import { AUDIENCE, joseToken, makeKey, startAuthServer, token, verifierFor } from './helpers.js'
+import { AUDIENCE, b64, claims, craft, joseToken, makeKey, startAuthServer, token, verifierFor } from './helpers.js'
 
 const keys = {
   EdDSA: await makeKey('EdDSA'),
@@ -147,4 +147,47 @@ t.test('verifies a token with a cached key without any network request', async (
   for (let i = 0; i < 200; i++) await verify(token(server, keys.ES256))
   const after = [...server.requests.values()].reduce((a, b) => a + b, 0)
   t.equal(after, before)
+})
+
+t.test('claims are read as UTF-8 whether they are ASCII or not (the ASCII fast path changes nothing)', async (t) => {
+  const verify = verifierFor(t, server)
+  for (const key of Object.values(keys)) {
+    for (const name of ['Zoë Ångström', 'emoji \u{1F642}', '\u00ff\u00fe latin1 range', 'plain ascii', 'quote " and \\ backslash']) {
+      t.equal((await verify(token(server, key, { name }))).claims.name, name, `${key.alg}: ${name}`)
+    }
+  }
+  // Bytes that are not valid UTF-8 inside a claim: decoded with replacement characters, as JSON.parse of the UTF-8 text would.
+  const header = b64(JSON.stringify({ alg: 'EdDSA', typ: 'at+jwt', kid: keys.EdDSA.kid }))
+  const json = JSON.stringify(claims(server.issuer, { name: 'XX' }))
+  const bytes = Buffer.from(json)
+  const at = bytes.indexOf('XX')
+  bytes[at] = 0xff
+  bytes[at + 1] = 0xc3
+  const auth = await verify(craft(header, b64(bytes), keys.EdDSA))
+  t.equal(auth.claims.name, '\ufffd\ufffd')
+})
+
+t.test('scope lists: split on spaces, empty parts dropped, equal scopes share one frozen array', async (t) => {
+  const verify = verifierFor(t, server)
+  const a = await verify(token(server, keys.EdDSA, { scope: ' profile:read  profile:write ' }))
+  t.same(a.scope, ['profile:read', 'profile:write'])
+  const b = await verify(token(server, keys.EdDSA, { scope: ' profile:read  profile:write ' }))
+  t.equal(a.scope, b.scope, 'shared')
+  t.ok(Object.isFrozen(a.scope))
+  t.same((await verify(token(server, keys.EdDSA, { scope: undefined }))).scope, [])
+  t.same((await verify(token(server, keys.EdDSA, { scope: '' }))).scope, [])
+  await t.rejects(verify(token(server, keys.EdDSA, { scope: ' profile:read  profile:write ' }), { scope: 'admin' }), { code: 'INSUFFICIENT_SCOPE' })
+})
+
+t.test('a token longer than the first scratch buffer (16 KiB) verifies when maxTokenBytes allows it', async (t) => {
+  const verify = verifierFor(t, server, { maxTokenBytes: 64 * 1024 })
+  for (const key of Object.values(keys)) {
+    const big = token(server, key, { blob: 'x'.repeat(30_000) })
+    t.ok(big.length > 40_000)
+    t.equal((await verify(big)).claims.blob, 'x'.repeat(30_000), `${key.alg}: big`)
+    t.equal((await verify(token(server, key, { name: 'small' }))).claims.name, 'small', `${key.alg}: small after big`)
+    const mid = big.length >> 1
+    const tampered = big.slice(0, mid) + (big[mid] === 'A' ? 'B' : 'A') + big.slice(mid + 1)
+    await t.rejects(verify(tampered), { code: 'TOKEN_INVALID' }, `${key.alg}: tampered big`)
+  }
 })
