@@ -21,14 +21,15 @@ import { forgetSession, rememberSession, sessionHint, type SessionHint } from '.
  * anything. Everything else (an unknown session, a bound one, a changed device, a
  * MAC that does not match, a stale hint) takes the full path: getSession first.
  */
-export async function refreshSession (deps: Deps, refreshToken: string, facts?: RequestFacts, oauthClientId?: string): Promise<TokenResponse> {
+export async function refreshSession (deps: Deps, refreshToken: string, facts?: RequestFacts, oauthClientId?: string,
+  accessScope?: string): Promise<TokenResponse> {
   const parsed = parseRefreshToken(refreshToken)
   if (parsed === undefined) throw new RefreshTokenInvalidError()
 
   const hint = sessionHint(deps.store, parsed.sessionId)
   if (hint !== undefined && nothingToCheck(hint, facts) && refreshTokenMatches(deps.keys.refreshMacKey, parsed, hint.refreshNonce)) {
     admit(deps, hint.clientId, oauthClientId)
-    const tokens = await rotate(deps, parsed, facts, hint.clientId, hint.refreshNonce)
+    const tokens = await rotate(deps, parsed, facts, hint.clientId, accessScope, hint.refreshNonce)
     if (tokens !== undefined) return tokens
     // 'stale': the session under this id is not the one remembered; read it.
   }
@@ -43,7 +44,7 @@ export async function refreshSession (deps: Deps, refreshToken: string, facts?: 
     await noteChangedDevice(deps, facts, found)
   }
   rememberSession(deps.store, found)
-  const tokens = await rotate(deps, parsed, facts, found.clientId)
+  const tokens = await rotate(deps, parsed, facts, found.clientId, accessScope)
   if (tokens === undefined) throw new RefreshTokenInvalidError() // unreachable: no expectedNonce, never 'stale'
   return tokens
 }
@@ -72,7 +73,7 @@ function nothingToCheck (hint: SessionHint, facts: RequestFacts | undefined): bo
 
 /** The atomic store step and its outcome; undefined when the step answered 'stale'. */
 async function rotate (deps: Deps, parsed: ParsedRefreshToken, facts: RequestFacts | undefined, clientId: string,
-  expectedNonce?: string): Promise<TokenResponse | undefined> {
+  accessScope: string | undefined, expectedNonce?: string): Promise<TokenResponse | undefined> {
   const now = deps.now()
   const { status, session } = await deps.store.rotateRefresh({
     sessionId: parsed.sessionId,
@@ -87,7 +88,7 @@ async function rotate (deps: Deps, parsed: ParsedRefreshToken, facts: RequestFac
     case 'grace':
       // Grace: the previous token, just after a rotation (two tabs, a lost response):
       // the same successor again, with a fresh access token.
-      return issueTokens(deps, session!, now)
+      return issueTokens(deps, session!, now, accessScope)
     case 'stale':
       forgetSession(deps.store, parsed.sessionId)
       return undefined

@@ -22,8 +22,9 @@ export interface TokenResponse {
  * - single access token (`refresh: false`): only a (longer) access token;
  * - sliding (`sliding: {idle, max}`): one token expiring at min(now + idle, start + max).
  * Bound sessions get `cnf` (`jkt` for DPoP, `fgp` for the fingerprint cookie).
+ * `accessScope` replaces the session's scope in the access token only (the session keeps its grant).
  */
-export function issueTokens (deps: Deps, session: Session, now: number): TokenResponse {
+export function issueTokens (deps: Deps, session: Session, now: number, accessScope?: string): TokenResponse {
   const { config, keys } = deps
   const policy = clientPolicy(deps, session.clientId)
   const end = policy.sliding === undefined ? undefined : session.createdAt + policy.sliding.maxMs
@@ -35,7 +36,8 @@ export function issueTokens (deps: Deps, session: Session, now: number): TokenRe
     subject: session.userId,
     clientId: session.clientId,
     sessionId: session.id,
-    ...(session.scope !== undefined ? { scope: session.scope } : {}),
+    // An OAuth refresh may ask for less than the grant (RFC 6749 §6): only this access token is narrowed.
+    ...(accessScope !== undefined ? { scope: accessScope } : session.scope !== undefined ? { scope: session.scope } : {}),
     ttlMs: policy.sliding === undefined ? policy.accessTtlMs : Math.min(policy.sliding.idleMs, end! - now),
     ...(end !== undefined ? { notAfterMs: end } : {}),
     ...(cnf !== undefined ? { cnf } : {}),

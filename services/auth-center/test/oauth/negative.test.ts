@@ -78,6 +78,35 @@ t.test('refusals', async (t) => {
     t.equal(refresh.body.error, 'invalid_grant', 'the replay revoked the grant the code made')
   })
 
+  t.test('a refresh may ask for part of the grant (RFC 6749 §6): only that access token is narrowed', async (t) => {
+    const browser = new Browser()
+    const p = pkce()
+    const back = await loginAndConsent(browser, authorize({ ...base, scope: 'openid profile:read profile:write', redirect_uri: PARTNER_REDIRECT, code_challenge: p.challenge }), ac.issuer)
+    const grant = await token(ac.issuer, { grant_type: 'authorization_code', code: back.searchParams.get('code')!, redirect_uri: PARTNER_REDIRECT, code_verifier: p.verifier }, { authorization: basic('partner', PARTNER_SECRET) })
+    t.equal(grant.status, 200)
+    t.equal(grant.body.scope, 'openid profile:read profile:write')
+    const claims = (jwt: string): { scope?: string } => JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString('utf8'))
+    const auth = { authorization: basic('partner', PARTNER_SECRET) }
+
+    const beyond = await token(ac.issuer, { grant_type: 'refresh_token', refresh_token: grant.body.refresh_token, scope: 'profile:read phone' }, auth)
+    t.equal(beyond.status, 400)
+    t.equal(beyond.body.error, 'invalid_scope', 'a scope the grant lacks (though the client may have it)')
+
+    const narrow = await token(ac.issuer, { grant_type: 'refresh_token', refresh_token: grant.body.refresh_token, scope: 'profile:write  profile:read profile:read' }, auth)
+    t.equal(narrow.status, 200, 'the invalid_scope answer did not burn the token')
+    t.equal(narrow.body.scope, 'profile:read profile:write', 'in the grant\'s order, once each')
+    t.equal(claims(narrow.body.access_token).scope, 'profile:read profile:write')
+
+    const one = await token(ac.issuer, { grant_type: 'refresh_token', refresh_token: narrow.body.refresh_token, scope: 'profile:read' }, auth)
+    t.equal(one.body.scope, 'profile:read')
+    t.equal(claims(one.body.access_token).scope, 'profile:read')
+
+    const whole = await token(ac.issuer, { grant_type: 'refresh_token', refresh_token: one.body.refresh_token }, auth)
+    t.equal(whole.status, 200)
+    t.equal(whole.body.scope, 'openid profile:read profile:write', 'without scope: the whole grant again (narrowing never shrinks the grant)')
+    t.equal(claims(whole.body.access_token).scope, 'openid profile:read profile:write')
+  })
+
   t.test('third-party grants stay out of the first-party endpoints', async (t) => {
     const browser = new Browser()
     const p = pkce()

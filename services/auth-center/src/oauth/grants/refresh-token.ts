@@ -11,8 +11,9 @@ import { oauthTokenReply, type OAuthTokenReply } from './reply.js'
 /**
  * grant_type=refresh_token: the first-party rotation engine (sessions/refresh.ts: the
  * same rotation, grace window and reuse detection), after checking that the grant
- * is this client's. A `scope` parameter may only repeat (part of) the grant's scope;
- * the new tokens keep the grant's scope.
+ * is this client's. A `scope` parameter may only repeat (part of) the grant's scope
+ * (RFC 6749 §6): the new access token carries just that part; the grant, and so the
+ * new refresh token, keeps its whole scope, and a refresh without `scope` gets all of it.
  */
 export async function refreshTokenGrant (deps: Deps, params: Params, { client }: AuthenticatedClient, facts?: RequestFacts): Promise<OAuthTokenReply> {
   const token = params.refresh_token
@@ -24,10 +25,13 @@ export async function refreshTokenGrant (deps: Deps, params: Params, { client }:
   const granted = splitScope(found.scope)
   const beyond = splitScope(params.scope).filter((s) => !granted.includes(s))
   if (beyond.length > 0) throw new OAuthError('invalid_scope', `not part of the grant: ${beyond.join(' ')}`)
+  const requested = splitScope(params.scope)
+  // In the grant's order, without repeats; absent or empty: the whole grant.
+  const scope = requested.length === 0 ? found.scope : granted.filter((s) => requested.includes(s)).join(' ')
 
   try {
-    const tokens = await refreshSession(deps, token, facts, client.clientId)
-    return oauthTokenReply(client, tokens, found.scope)
+    const tokens = await refreshSession(deps, token, facts, client.clientId, requested.length === 0 ? undefined : scope)
+    return oauthTokenReply(client, tokens, scope)
   } catch (err) {
     const code = (err as { code?: string }).code ?? ''
     if (/^(REFRESH_|SESSION_|TOKEN_BINDING)/.test(code)) throw invalidGrant((err as Error).message)
