@@ -23,15 +23,15 @@ export async function refreshTokenGrant (deps: Deps, params: Params, { client }:
   // Checked before the rotation, so another client cannot burn this client's token.
   if (found === null || found.clientId !== client.clientId) throw invalidGrant('the refresh token is not valid')
   const granted = splitScope(found.scope)
-  const beyond = splitScope(params.scope).filter((s) => !granted.includes(s))
-  if (beyond.length > 0) throw new OAuthError('invalid_scope', `not part of the grant: ${beyond.join(' ')}`)
   const requested = splitScope(params.scope)
-  // In the grant's order, without repeats; absent or empty: the whole grant.
-  const scope = requested.length === 0 ? found.scope : granted.filter((s) => requested.includes(s)).join(' ')
+  const beyond = requested.filter((s) => !granted.includes(s))
+  if (beyond.length > 0) throw new OAuthError('invalid_scope', `not part of the grant: ${beyond.join(' ')}`)
+  // In the grant's order, without repeats; absent or empty: the whole grant (no narrowing).
+  const narrowed = requested.length === 0 ? undefined : granted.filter((s) => requested.includes(s)).join(' ')
 
   try {
-    const tokens = await refreshSession(deps, token, facts, client.clientId, requested.length === 0 ? undefined : scope)
-    return oauthTokenReply(client, tokens, scope)
+    const tokens = await refreshSession(deps, token, facts, client.clientId, narrowed)
+    return oauthTokenReply(client, tokens, narrowed ?? found.scope)
   } catch (err) {
     const code = (err as { code?: string }).code ?? ''
     if (/^(REFRESH_|SESSION_|TOKEN_BINDING)/.test(code)) throw invalidGrant((err as Error).message)
