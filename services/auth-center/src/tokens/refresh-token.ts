@@ -9,7 +9,11 @@ import { randomId } from './random.js'
  * yields a usable token. Because the MAC is recomputable, the grace window can hand
  * back the current successor without keeping a copy of it.
  */
-const FORMAT = /^([A-Za-z0-9_-]{22})\.(\d{1,9})\.([A-Za-z0-9_-]{43})$/
+// One spelling per token: the generation without leading zeros, and the last base64url
+// character of the id (4 spare bits) and of the MAC (2 spare bits) with those bits
+// zero, so `sid.000.mac`, or a MAC whose last character differs only in unused bits,
+// is not the same token under another name.
+const FORMAT = /^([A-Za-z0-9_-]{21}[AQgw])\.(0|[1-9]\d{0,8})\.([A-Za-z0-9_-]{42}[AEIMQUYcgkosw048])$/
 
 export interface ParsedRefreshToken {
   sessionId: string
