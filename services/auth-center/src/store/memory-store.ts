@@ -232,6 +232,15 @@ export function createMemoryStore (opts: MemoryStoreOptions = {}): Store {
       counters.delete(key)
     },
 
+    async releaseHit (key) {
+      const c = liveCounter(key)
+      if (c !== undefined && c.count > 0) c.count -= 1
+    },
+
+    async countHits (key) {
+      return liveCounter(key)?.count ?? 0
+    },
+
     async createSession (session) {
       const copy = withoutUndefined({ ...session })
       const previous = sessions.get(copy.id)

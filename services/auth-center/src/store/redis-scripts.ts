@@ -103,6 +103,16 @@ end
 return {n, ttl}
 `)
 
+/**
+ * KEYS: counter. Gives back one hit: DECR only an existing counter above zero, so a
+ * window that has ended is not started again and the TTL stays as it was.
+ */
+export const RELEASE_HIT = script(`
+local n = tonumber(redis.call('GET', KEYS[1]))
+if n and n > 0 then redis.call('DECR', KEYS[1]) end
+return 0
+`)
+
 /** KEYS: session. ARGV: retentionMs, then field/value pairs. Replaces any old hash whole. */
 export const CREATE_SESSION = script(`
 redis.call('DEL', KEYS[1])

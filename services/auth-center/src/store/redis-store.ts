@@ -10,7 +10,7 @@ import {
 } from './rules.js'
 import { decodeSession, decodeUser, encodeSession, encodeUser, flatToHash } from './redis-codec.js'
 import {
-  CHECK_SMS_CODE, CREATE_SESSION, ENSURE_EPOCH, GET_OR_CREATE_USER, HIT, INDEX_SESSION, ISSUE_SMS_CODE,
+  CHECK_SMS_CODE, CREATE_SESSION, ENSURE_EPOCH, GET_OR_CREATE_USER, HIT, INDEX_SESSION, ISSUE_SMS_CODE, RELEASE_HIT,
   PRUNE_DENYLIST, REVOKE_SESSION, TAKE_AUTH_CODE, BIND_AUTH_CODE, REPLAY_AUTH_CODE, REVOKE_USER_SESSIONS, ROTATE_REFRESH, SET_PASSWORD, runScript,
   type LuaScript, type RedisClient
 } from './redis-scripts.js'
@@ -220,6 +220,14 @@ export function createRedisStore (client: RedisClient, opts: RedisStoreOptions =
 
     async resetHits (hitKey) {
       await io(async () => await client.del(key.hits(hitKey)))
+    },
+
+    async releaseHit (hitKey) {
+      await run(RELEASE_HIT, [key.hits(hitKey)], [])
+    },
+
+    async countHits (hitKey) {
+      return Number(await io(async () => await client.get(key.hits(hitKey))) ?? 0)
     },
 
     async createSession (session) {

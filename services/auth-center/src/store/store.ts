@@ -191,6 +191,14 @@ export interface Store {
   hit (key: string, limit: number, windowMs: number): Promise<RateResult>
   /** Clears a counter (e.g. failed-password counter after a success). */
   resetHits (key: string): Promise<void>
+  /**
+   * Gives back one hit of the current window: the request it counted turned out not
+   * to count (an SMS refused by the cooldown, a password that was right). Never goes
+   * below zero, never starts a window, never moves the window's end.
+   */
+  releaseHit (key: string): Promise<void>
+  /** The count of the current window (0 when there is none), without counting. */
+  countHits (key: string): Promise<number>
 
   // sessions
   /** Stores a new session and indexes it under its user. Kept until expiresAt (+ margin). */

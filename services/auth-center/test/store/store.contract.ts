@@ -210,6 +210,54 @@ export async function storeContract (t: Test, name: string, makeStore: () => Pro
         await store.resetHits(`unknown:${randomUUID()}`)
       })
 
+      t.test('releaseHit gives back one hit, never below zero, and never starts a window', async (t) => {
+        const store = await fresh(t)
+        const key = `release:${randomUUID()}`
+        await store.hit(key, 2, 10_000)
+        await store.hit(key, 2, 10_000)
+        t.equal(await store.countHits(key), 2)
+        await store.releaseHit(key)
+        t.equal(await store.countHits(key), 1)
+        const again = await store.hit(key, 2, 10_000)
+        t.strictSame([again.allowed, again.count], [true, 2], 'the given-back hit is free again')
+        await store.releaseHit(key)
+        await store.releaseHit(key)
+        await store.releaseHit(key)
+        t.equal(await store.countHits(key), 0, 'not below zero')
+        const unknown = `none:${randomUUID()}`
+        await store.releaseHit(unknown)
+        t.equal(await store.countHits(unknown), 0)
+        t.equal((await store.hit(unknown, 1, 10_000)).count, 1, 'no negative counter was left behind')
+      })
+
+      t.test('releaseHit keeps the end of the window', async (t) => {
+        const store = await fresh(t)
+        const key = `release-window:${randomUUID()}`
+        await store.hit(key, 5, 200)
+        await store.hit(key, 5, 200)
+        await store.releaseHit(key)
+        await sleep(300)
+        t.equal(await store.countHits(key), 0, 'the window still ended on time')
+        t.equal((await store.hit(key, 5, 200)).count, 1)
+      })
+
+      t.test('countHits reads without counting', async (t) => {
+        const store = await fresh(t)
+        const key = `count:${randomUUID()}`
+        t.equal(await store.countHits(key), 0)
+        await store.hit(key, 3, 10_000)
+        t.equal(await store.countHits(key), 1)
+        t.equal(await store.countHits(key), 1)
+      })
+
+      t.test('50 concurrent releases of 50 hits leave exactly zero', async (t) => {
+        const store = await fresh(t)
+        const key = `release-burst:${randomUUID()}`
+        await Promise.all(Array.from({ length: 50 }, async () => await store.hit(key, 10, 10_000)))
+        await Promise.all(Array.from({ length: 60 }, async () => { await store.releaseHit(key) }))
+        t.equal(await store.countHits(key), 0)
+      })
+
       t.test('50 concurrent hits are all counted', async (t) => {
         const store = await fresh(t)
         const key = `burst:${randomUUID()}`
