@@ -110,11 +110,11 @@ const plugin: FastifyPluginAsync<VerifierPluginOptions> = async (app, options) =
     }
     verifier = options.verifier
   } else {
-    // Revocation state changes go to the app's logger unless another is given.
+    // Key-loading failures and revocation state changes go to the app's logger unless another is given.
     const { revocation } = options
     const withLogger = typeof revocation === 'object' && revocation !== null && revocation.logger === undefined
-      ? { ...options, revocation: { ...revocation, logger: app.log } }
-      : options
+      ? { logger: app.log, ...options, revocation: { ...revocation, logger: app.log } }
+      : { logger: app.log, ...options }
     // Throws a TypeError naming the bad option, which fails the registration.
     verifier = createVerifier(withLogger)
     // We close only what we created.

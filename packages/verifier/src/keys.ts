@@ -32,6 +32,25 @@ const MAX_RESPONSE_BYTES = 1024 * 1024
 // While no key set was ever loaded, failed fetches are retried at most this often.
 const FIRST_LOAD_RETRY_MS = 1000
 
+/**
+ * One line saying why a load failed, with the causes that `fetch` and discovery nest
+ * (`fetch failed` alone does not say ECONNREFUSED; an AggregateError hides each URL's reason).
+ */
+export function describeFailure (err: unknown): string {
+  if (err instanceof AggregateError) return `${err.message}: ${err.errors.map(describeFailure).join('; ')}`
+  if (!(err instanceof Error)) return String(err)
+  const cause = err.cause as { code?: unknown, message?: unknown } | undefined
+  if (typeof cause?.code === 'string') return `${err.message} (${cause.code})`
+  if (typeof cause?.message === 'string') return `${err.message} (${cause.message})`
+  return err.message
+}
+
+/** A value from a remote document, quoted and cut short for a message. */
+function shown (value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value)
+  return text.length > 120 ? `${text.slice(0, 120)}…` : text
+}
+
 function isObject (value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
@@ -72,6 +91,8 @@ export class RemoteKeySet {
   #missAt = -Infinity
   #inflight: Promise<void> | undefined
   #lastError: unknown
+  /** The failure last logged, so that retries (once a second) log a reason only once. */
+  #loggedFailure: string | undefined
   /** Canonical public JWK -> KeyObject, so a refetch re-imports only new keys. */
   #imported = new Map<string, KeyObject>()
 
@@ -117,7 +138,7 @@ export class RemoteKeySet {
       if (this.#inflight !== undefined) await this.#inflight
       else if (now - this.#attemptedAt >= Math.min(this.#options.cooldownDuration, FIRST_LOAD_RETRY_MS)) await this.#refresh()
       if (this.#keys === undefined) {
-        throw new TokenError('JWKS_UNAVAILABLE', 'no verification key could be obtained from the issuer', { cause: this.#lastError })
+        throw new TokenError('JWKS_UNAVAILABLE', `no verification key could be obtained from the issuer: ${describeFailure(this.#lastError)}`, { cause: this.#lastError })
       }
     } else if (this.#inflight !== undefined) {
       await this.#inflight
@@ -144,8 +165,20 @@ export class RemoteKeySet {
         this.#keys = keys
         this.#fetchedAt = Date.now()
         this.#lastError = undefined
+        if (this.#loggedFailure !== undefined) {
+          this.#loggedFailure = undefined
+          this.#options.logger.info({ issuer: this.#options.issuer }, 'verification keys loaded after earlier failures')
+        }
       },
-      (err: unknown) => { this.#lastError = err }
+      (err: unknown) => {
+        this.#lastError = err
+        if (this.#closed.signal.aborted) return
+        const reason = describeFailure(err)
+        if (reason === this.#loggedFailure) return
+        this.#loggedFailure = reason
+        this.#options.logger.warn({ issuer: this.#options.issuer, reason },
+          this.#keys === undefined ? 'cannot load the verification keys: tokens are answered 503 JWKS_UNAVAILABLE' : 'cannot refresh the verification keys: the cached ones stay in use')
+      }
     ).finally(() => { this.#inflight = undefined })
     this.#inflight = inflight
     return inflight
@@ -166,7 +199,10 @@ export class RemoteKeySet {
       try {
         const metadata = await this.#getJson(url)
         if (!isObject(metadata)) throw new Error(`${url.href} is not a JSON object`)
-        if (metadata.issuer !== this.#options.issuer) throw new Error(`${url.href} names another issuer`)
+        if (metadata.issuer !== this.#options.issuer) {
+          // The usual misconfiguration: 127.0.0.1 versus localhost, or a trailing path.
+          throw new Error(`${url.href} names the issuer ${shown(metadata.issuer)}, not ${shown(this.#options.issuer)} (the verifier's issuer must equal the auth center's AUTH_ISSUER exactly)`)
+        }
         if (typeof metadata.jwks_uri !== 'string') throw new Error(`${url.href} has no jwks_uri`)
         const jwksUri = new URL(metadata.jwks_uri)
         if (jwksUri.protocol !== 'https:' && jwksUri.protocol !== 'http:') throw new Error(`${url.href} has a non-http(s) jwks_uri`)
@@ -175,7 +211,7 @@ export class RemoteKeySet {
         errors.push(err)
       }
     }
-    throw new AggregateError(errors, `authorization server metadata of ${this.#options.issuer} could not be read`)
+    throw new AggregateError(errors, `the metadata of issuer ${this.#options.issuer} could not be read`)
   }
 
   async #getJson (url: URL): Promise<unknown> {

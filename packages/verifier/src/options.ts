@@ -1,5 +1,7 @@
 import type { DpopReplayCache } from './dpop.js'
 import { algorithmSpecs, defaultAlgorithms } from './algorithms.js'
+import { consoleLogger, isLogger } from './logger.js'
+import type { VerifierLogger } from './logger.js'
 import type { Algorithm, AlgorithmSpec } from './algorithms.js'
 import { resolveRevocationOptions } from './revocation.js'
 import type { ResolvedRevocationOptions, RevocationOptions } from './revocation.js'
@@ -48,6 +50,12 @@ export interface VerifierOptions {
    * fingerprint binding and scopes are still checked on every call.
    */
   cache?: { max?: number } | boolean
+  /**
+   * Where the verifier says why it cannot load the issuer's keys (a wrong issuer, an
+   * unreachable metadata URL), once per distinct reason, at warn level. Default: a minimal
+   * `console.warn` logger; the Fastify plugin passes the app's `app.log`.
+   */
+  logger?: VerifierLogger
 }
 
 /** Options after checks and defaults; frozen. */
@@ -65,6 +73,7 @@ export interface ResolvedOptions {
   readonly revocation: ResolvedRevocationOptions | undefined
   /** Maximum entries of the verified-token cache; 0 when it is off. */
   readonly cacheMax: number
+  readonly logger: VerifierLogger
 }
 
 const units: Record<string, number> = {
@@ -168,6 +177,8 @@ export function resolveOptions (options: VerifierOptions): ResolvedOptions {
     throw new TypeError('"cache" must be { max?: number } or false')
   }
 
+  if (options.logger !== undefined && !isLogger(options.logger)) throw new TypeError('"logger" must have warn and info methods')
+
   return Object.freeze({
     issuer,
     audience: Object.freeze([...audience]),
@@ -180,6 +191,7 @@ export function resolveOptions (options: VerifierOptions): ResolvedOptions {
     cacheMaxAge: duration(options.cacheMaxAge, 'cacheMaxAge', 600_000),
     timeoutDuration: duration(options.timeoutDuration, 'timeoutDuration', 5_000),
     revocation: resolveRevocationOptions(options.revocation),
-    cacheMax
+    cacheMax,
+    logger: options.logger ?? consoleLogger
   })
 }

@@ -161,13 +161,22 @@ type Outcome = { ok: true, value: Auth } | { ok: false, error: unknown }
 const outcome = async (p: Promise<Auth>): Promise<Outcome> => p.then((value) => ({ ok: true as const, value }), (error: unknown) => ({ ok: false as const, error }))
 const describe = (o: Outcome): string => o.ok ? `accepted ${JSON.stringify(o.value.claims)}` : `refused ${o.error instanceof TokenError ? o.error.code : String(o.error)}`
 
+/** Drops what the verifier logs: refusal tests make key loading fail on purpose. */
+export const quietLogger = { warn: (): void => {}, info: (): void => {} }
+
+/** A logger that keeps every call, for tests of what is logged. */
+export function recordingLogger (): { calls: Array<{ level: 'warn' | 'info', obj: Record<string, unknown>, msg: string }>, warn: (obj: Record<string, unknown>, msg: string) => void, info: (obj: Record<string, unknown>, msg: string) => void } {
+  const calls: Array<{ level: 'warn' | 'info', obj: Record<string, unknown>, msg: string }> = []
+  return { calls, warn: (obj, msg) => { calls.push({ level: 'warn', obj, msg }) }, info: (obj, msg) => { calls.push({ level: 'info', obj, msg }) } }
+}
+
 /** A verifier for `server`, closed when the test ends. */
 export function verifierFor (
   t: { teardown: (fn: () => unknown) => void },
   server: AuthServer,
   options: Partial<VerifierOptions> = {}
 ): Verifier {
-  const verify = createVerifier({ issuer: server.issuer, audience: AUDIENCE, ...verifierDefaults, ...options })
+  const verify = createVerifier({ issuer: server.issuer, audience: AUDIENCE, logger: quietLogger, ...verifierDefaults, ...options })
   t.teardown(() => verify.close())
   if (!suiteMode.repeat) return verify
   const twice = async (tok: unknown, o?: VerifyOptions): Promise<Auth> => {
