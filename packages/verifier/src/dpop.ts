@@ -41,8 +41,12 @@ export interface DpopCheckOptions {
   proof: string | string[] | undefined
   /** HTTP method of the request. */
   method: string
-  /** Absolute URL of the request (query and fragment are ignored). */
-  url: string
+  /**
+   * Absolute URL of the request (query and fragment are ignored), built from this
+   * server's configured public URL, never from the request's Host header; or the list
+   * of URLs it may have been sent to (a service reached under several names).
+   */
+  url: string | readonly string[]
   /** With an access token: `ath` must be its SHA-256, and the key must match `jkt`. */
   accessToken?: string
   /** The `cnf.jkt` the key must match (access token or bound refresh token). */
@@ -171,8 +175,9 @@ export async function checkDpopProof (opts: DpopCheckOptions): Promise<DpopProof
   if (typeof jti !== 'string' || jti.length < 8 || jti.length > 256) throw invalid('the proof jti is missing or unusable')
   if (typeof iat !== 'number' || !Number.isFinite(iat)) throw invalid('the proof iat is missing')
   if (htm !== opts.method.toUpperCase()) throw invalid('the proof htm does not match the request method')
-  const expected = htuOf(opts.url)
-  if (typeof htu !== 'string' || expected === undefined || htuOf(htu) !== expected) throw invalid('the proof htu does not match the request URL')
+  const claimed = typeof htu === 'string' ? htuOf(htu) : undefined
+  const urls = typeof opts.url === 'string' ? [opts.url] : opts.url
+  if (claimed === undefined || !urls.some((url) => htuOf(url) === claimed)) throw invalid('the proof htu does not match the request URL')
 
   // 10. nonce, 11. iat window. A server nonce proves freshness by itself, so a client
   // whose clock is off retries with the nonce we hand it instead of failing for good.
@@ -271,3 +276,5 @@ export function createMemoryReplayCache (max = 100_000): DpopReplayCache {
     }
   }
 }
+
+export { createRedisReplayCache, type RedisReplayClient } from './dpop-redis-replay.js'

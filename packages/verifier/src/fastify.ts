@@ -15,10 +15,14 @@ export type VerifierPluginOptions =
 interface PluginExtras {
   realm?: string
   /**
-   * The public origin of this service (`https://api.example.com`), for the DPoP `htu`
-   * check behind a proxy. Default: the request's protocol and Host (trustProxy aware).
+   * The public URL of this service (`https://api.example.com`, or with the path it is
+   * mounted on behind a gateway, `https://example.com/users`), or a list of them: a DPoP
+   * proof's `htu` must be one of them + the request path. Never taken from the request's
+   * Host header (a client chooses that). Default: the address the server listens on, with
+   * `localhost` for a loopback address (`http://127.0.0.1:4001`, `http://localhost:4001`),
+   * which suits development only.
    */
-  publicUrl?: string
+  publicUrl?: string | readonly string[]
 }
 
 /** Options of `app.authenticate(...)`. */
@@ -82,24 +86,43 @@ class RequestVerifyOptions implements VerifyOptions {
   readonly scope: readonly string[] | undefined
   readonly scheme: 'bearer' | 'dpop'
   readonly #request: FastifyRequest
-  readonly #publicUrl: string | undefined
+  readonly #publicUrls: readonly string[] | undefined
 
-  constructor (scope: readonly string[] | undefined, scheme: 'bearer' | 'dpop', request: FastifyRequest, publicUrl: string | undefined) {
+  constructor (scope: readonly string[] | undefined, scheme: 'bearer' | 'dpop', request: FastifyRequest, publicUrls: readonly string[] | undefined) {
     this.scope = scope
     this.scheme = scheme
     this.#request = request
-    this.#publicUrl = publicUrl
+    this.#publicUrls = publicUrls
   }
 
   get dpop (): NonNullable<VerifyOptions['dpop']> {
     const request = this.#request
-    return { proof: request.headers.dpop, method: request.method, url: (this.#publicUrl ?? `${request.protocol}://${request.host}`) + request.url }
+    const bases = this.#publicUrls ?? listeningUrls(request)
+    return { proof: request.headers.dpop, method: request.method, url: bases.map((base) => base + request.url) }
   }
 
   get fingerprint (): string | undefined {
     return readCookie(this.#request.headers.cookie, FINGERPRINT_COOKIE)
   }
 }
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1'])
+
+/**
+ * The default public URLs: the address the server listens on (the socket's, never the
+ * request's Host header), with `localhost` beside a loopback address.
+ */
+function listeningUrls (request: FastifyRequest): string[] {
+  const address = request.server.server.address()
+  if (address === null || typeof address === 'string') return []
+  const scheme = (request.raw.socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http'
+  const host = address.family === 'IPv6' || address.address.includes(':') ? `[${address.address}]` : address.address
+  const urls = [`${scheme}://${host}:${address.port}`]
+  if (LOOPBACK.has(address.address)) urls.push(`${scheme}://localhost:${address.port}`)
+  return urls
+}
+
+const PUBLIC_URL = /^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/
 
 const plugin: FastifyPluginAsync<VerifierPluginOptions> = async (app, options) => {
   if (typeof options !== 'object' || options === null) throw new TypeError('@authcenter/verifier: options must be an object')
@@ -124,10 +147,15 @@ const plugin: FastifyPluginAsync<VerifierPluginOptions> = async (app, options) =
     throw new TypeError('@authcenter/verifier: "realm" must be a string')
   }
   const realm = options.realm ?? ('audience' in options ? [options.audience].flat()[0] : undefined)
-  if (options.publicUrl !== undefined && (typeof options.publicUrl !== 'string' || !/^https?:\/\/[^/]+$/.test(options.publicUrl))) {
-    throw new TypeError('@authcenter/verifier: "publicUrl" must be an origin like https://api.example.com')
+  let publicUrls: readonly string[] | undefined
+  if (options.publicUrl !== undefined) {
+    const list = typeof options.publicUrl === 'string' ? [options.publicUrl] : options.publicUrl
+    if (!Array.isArray(list) || list.length === 0 || !list.every((u) => typeof u === 'string' && PUBLIC_URL.test(u))) {
+      throw new TypeError('@authcenter/verifier: "publicUrl" must be an http(s) URL like https://api.example.com (optionally with a path, no query), or a non-empty list of them')
+    }
+    // Without a trailing slash: the request path (which starts with one) is appended.
+    publicUrls = Object.freeze(list.map((u: string) => u.replace(/\/+$/, '')))
   }
-  const publicUrl = options.publicUrl
   if (app.hasDecorator('authenticate') || app.hasRequestDecorator('auth')) {
     throw new Error('@authcenter/verifier is already registered')
   }
@@ -170,7 +198,7 @@ const plugin: FastifyPluginAsync<VerifierPluginOptions> = async (app, options) =
         if (token.length === 0 || token.includes(' ')) {
           throw new TokenError('TOKEN_MALFORMED', `the Authorization header must be "${scheme === 'dpop' ? 'DPoP' : 'Bearer'} <token>"`)
         }
-        request.auth = await verifier(token, new RequestVerifyOptions(routeScope, scheme, request, publicUrl))
+        request.auth = await verifier(token, new RequestVerifyOptions(routeScope, scheme, request, publicUrls))
       } catch (err) {
         if (err instanceof TokenError) return refuse(reply, err, scope)
         throw err

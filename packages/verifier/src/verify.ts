@@ -11,10 +11,23 @@ import type { VerifierOptions } from './options.js'
 import { RevocationList } from './revocation.js'
 import type { RevocationState } from './revocation.js'
 
+/**
+ * What a token proves it may do, from its `ac_kind` claim (never from a missing claim):
+ * - `first-party`: a first-party app of the user (logged in at the auth center): acts as the user;
+ * - `third-party`: an OAuth2 client the user consented to: acts only within `scope`;
+ * - `client`: a client acting for itself (client credentials): `sub` is `client:<client_id>`, never a user.
+ * A token without the claim, or with any other value, is `third-party`: its `scope` alone decides.
+ */
+export type TokenKind = 'first-party' | 'third-party' | 'client'
+
 /** Who the verified token speaks for. */
 export interface Auth {
-  /** `sub`: the user id, or the client id for client credentials. */
+  /** `sub`: the user id, or `client:<client_id>` for client credentials (see {@link TokenKind}). */
   sub: string
+  /** What the token proves it may do: see {@link TokenKind}. */
+  kind: TokenKind
+  /** `kind === 'first-party'`: the token acts as the user. */
+  firstParty: boolean
   /** `sid`: the session the token belongs to, when it has one. */
   sid?: string
   /** `client_id`: the client the token was issued to. */
@@ -31,8 +44,8 @@ export interface VerifyOptions {
   scope?: string | readonly string[]
   /** The `Authorization` scheme the token came with: a DPoP-bound token must come as `DPoP`, an unbound one not. */
   scheme?: string
-  /** The request, for a DPoP-bound token (`cnf.jkt`): its `DPoP` header value(s), method and absolute URL. */
-  dpop?: { proof: string | string[] | undefined, method: string, url: string }
+  /** The request, for a DPoP-bound token (`cnf.jkt`): its `DPoP` header value(s), method and absolute URL (from the configured public URL, never the Host header; or the list of URLs it may have been sent to). */
+  dpop?: { proof: string | string[] | undefined, method: string, url: string | readonly string[] }
   /** The fingerprint cookie's value, for a cookie-bound token (`cnf.fgp`). */
   fingerprint?: string
 }
@@ -225,6 +238,10 @@ export function createVerifier (options: VerifierOptions): Verifier {
     if (scope !== undefined && typeof scope !== 'string') throw invalid('invalid "scope"')
     if (sid !== undefined && typeof sid !== 'string') throw invalid('invalid "sid"')
     if (clientId !== undefined && typeof clientId !== 'string') throw invalid('invalid "client_id"')
+    const kindClaim = claims.ac_kind
+    if (kindClaim !== undefined && typeof kindClaim !== 'string') throw invalid('invalid "ac_kind"')
+    // Only a positive marker makes a token first-party (or a client's own): anything else is third-party.
+    const kind: TokenKind = kindClaim === 'first-party' || kindClaim === 'client' ? kindClaim : 'third-party'
 
     const seconds = now / 1000
     if (exp <= seconds - clockTolerance) throw new TokenError('TOKEN_EXPIRED', 'the token has expired')
@@ -235,6 +252,8 @@ export function createVerifier (options: VerifierOptions): Verifier {
     // token, so no caller may change what the next call's checks read.
     return Object.freeze({
       sub,
+      kind,
+      firstParty: kind === 'first-party',
       sid,
       clientId,
       scope: scopeList(scope) as string[],
