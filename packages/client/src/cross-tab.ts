@@ -1,0 +1,51 @@
+/**
+ * One refresh at a time across the tabs of an origin. The Web Locks API is the
+ * real lock; without it (old Safari) tabs announce on a BroadcastChannel that
+ * they are refreshing and the others wait for "done". Two tabs that announce at
+ * the same instant both refresh, which the auth center's grace window answers
+ * with the same successor, so the session survives either way.
+ */
+export interface CrossTab {
+  lock<T> (fn: () => Promise<T>): Promise<T>
+  post (message: TabMessage): void
+  close (): void
+}
+
+export type TabMessage =
+  | { type: 'session' }
+  | { type: 'logout', reason: string }
+  | { type: 'busy' }
+  | { type: 'free' }
+
+const FALLBACK_WAIT_MS = 5000
+
+export function crossTab (name: string, onMessage: (m: TabMessage) => void): CrossTab {
+  const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(name) : undefined
+  const locks = (globalThis.navigator as Navigator | undefined)?.locks
+  let othersBusy = false
+  let freed: (() => void) | undefined
+  if (channel !== undefined) {
+    channel.onmessage = (e: MessageEvent<TabMessage>) => {
+      const m = e.data
+      if (m.type === 'busy') othersBusy = true
+      else if (m.type === 'free') { othersBusy = false; freed?.() } else onMessage(m)
+    }
+  }
+  const post = (m: TabMessage): void => { channel?.postMessage(m) }
+  return {
+    post,
+    close: () => { channel?.close() },
+    lock: async <T>(fn: () => Promise<T>): Promise<T> => {
+      if (locks !== undefined) return await locks.request(name, async () => await fn()) as T
+      if (othersBusy) {
+        await new Promise<void>((resolve) => {
+          freed = resolve
+          setTimeout(resolve, FALLBACK_WAIT_MS)
+        })
+        freed = undefined
+      }
+      post({ type: 'busy' })
+      try { return await fn() } finally { post({ type: 'free' }) }
+    }
+  }
+}

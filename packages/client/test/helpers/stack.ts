@@ -1,0 +1,81 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createHash } from 'node:crypto'
+import { build as buildAuthCenter, loadConfig as loadAuthConfig } from '@authcenter/auth-center'
+import { build as buildUsers, loadConfig as loadUsersConfig } from '@authcenter/user-service'
+import { freePort } from '@authcenter/testkit'
+
+export const MOBILE = '+8613800000000'
+export const OTP = '123456'
+export const ROBOT_SECRET = 'robot-secret-that-is-long-enough-0123456789'
+
+/** The first-party clients the tests use, one per token policy. */
+export const CLIENTS = [
+  { client_id: 'app', policy: { binding: 'dpop' } },
+  { client_id: 'web', policy: { binding: 'cookie' } },
+  { client_id: 'admin-web', policy: { sliding: { idle: '3s', max: '1h' } } },
+  { client_id: 'legacy-tv', policy: { refresh: false, accessTtl: '2s' } },
+  {
+    client_id: 'robot', type: 'confidential', client_secret_sha256: createHash('sha256').update(ROBOT_SECRET).digest('hex'),
+    grant_types: ['client_credentials'], scope: 'profile:read'
+  }
+]
+
+export interface Stack {
+  /** The auth center's issuer (also where it listens, unless a front origin was given). */
+  issuer: string
+  authUrl: string
+  usersUrl: string
+  auth: Awaited<ReturnType<typeof buildAuthCenter>>
+}
+
+interface Teardown { teardown: (fn: () => unknown) => void }
+
+/**
+ * The real auth center (memory store) and the real user service (following the
+ * auth center's in-process revocation feed), on 127.0.0.1 ephemeral ports.
+ * `issuer` may name a front origin (the browser test's same-origin proxy).
+ */
+export async function startStack (t: Teardown, opts: { authEnv?: Record<string, string>, issuer?: string } = {}): Promise<Stack> {
+  const dir = await mkdtemp(join(tmpdir(), 'ac-client-'))
+  const clientsFile = join(dir, 'clients.json')
+  await writeFile(clientsFile, JSON.stringify({ clients: CLIENTS }))
+  const port = await freePort()
+  const authUrl = `http://127.0.0.1:${port}`
+  const issuer = opts.issuer ?? authUrl
+  const auth = await buildAuthCenter(loadAuthConfig({
+    AUTH_ISSUER: issuer, AUTH_DATA_DIR: join(dir, 'keys'), SMS_TEST_OTP: `${MOBILE}:${OTP}`, LOG_LEVEL: 'silent',
+    AUTH_CLIENTS_FILE: clientsFile, AUTH_ADMIN_TOKEN: 'admin-token-for-the-client-tests', ...opts.authEnv
+  }))
+  await auth.listen({ host: '127.0.0.1', port })
+  const users = await buildUsers(loadUsersConfig({ AUTH_ISSUER: issuer, AVATAR_DIR: join(dir, 'avatars'), LOG_LEVEL: 'silent' }),
+    { revocationSource: auth.revocationFeed })
+  const usersUrl = await users.listen({ host: '127.0.0.1', port: 0 })
+  t.teardown(async () => {
+    await users.close()
+    await auth.close()
+    await rm(dir, { recursive: true, force: true })
+  })
+  return { issuer, authUrl, usersUrl, auth }
+}
+
+/** Revokes every session of a user through the admin API, as an operator would. */
+export async function adminLogout (stack: Stack, userId: string): Promise<void> {
+  const res = await fetch(`${stack.authUrl}/admin/users/${userId}/logout`, { method: 'POST', headers: { authorization: 'Bearer admin-token-for-the-client-tests' } })
+  if (res.status !== 200) throw new Error(`admin logout: ${res.status} ${await res.text()}`)
+}
+
+/** A `fetch` that records the path of every request to the auth center. */
+export function recordingFetch (): { fetch: typeof fetch, paths: string[], count: (path: string) => number } {
+  const paths: string[] = []
+  return {
+    paths,
+    count: (path) => paths.filter((p) => p === path).length,
+    fetch: async (input, init) => {
+      const url = new URL(input instanceof Request ? input.url : input)
+      paths.push(url.pathname)
+      return await fetch(input, init)
+    }
+  }
+}
