@@ -7,6 +7,7 @@ import verifierPlugin from '@authcenter/verifier/fastify'
 import type { RevocationSource } from '@authcenter/verifier'
 import type { Config } from './config.js'
 import { INTERNAL_ERROR } from './errors.js'
+import securityHeaders from './security-headers.js'
 import { createDirectoryStorage } from './avatars/directory-storage.js'
 import type { AvatarStorage } from './avatars/storage.js'
 import { createMemoryProfileStore } from './profiles/memory-store.js'
@@ -77,6 +78,8 @@ export async function build (config: Config, options: BuildOptions = {}): Promis
     // Internals (paths, driver messages) stay in the log.
     return reply.code(500).send({ statusCode: 500, code: INTERNAL_ERROR, error: STATUS_CODES[500], message: 'internal error' })
   })
+
+  await app.register(securityHeaders, { hsts: config.authIssuer.startsWith('https:') })
 
   await app.register(verifierPlugin, {
     issuer: config.authIssuer,
