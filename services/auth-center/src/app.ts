@@ -4,6 +4,7 @@ import fastifyRedis from '@fastify/redis'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import adminRoutes from './admin/routes.js'
 import bearer from './auth/bearer.js'
+import clientIpPlugin, { trustProxyOption } from './auth/client-ip.js'
 import { loadClients } from './clients/registry.js'
 import { ADMIN_SCOPE } from './oauth/scopes.js'
 import type { Config } from './config.js'
@@ -72,11 +73,12 @@ export async function build (config: Readonly<Config>, opts: BuildOptions = {}):
       ...(opts.logStream !== undefined ? { stream: opts.logStream } : {})
     },
     bodyLimit: 16 * 1024,
-    trustProxy: config.trustProxy,
+    trustProxy: trustProxyOption(config.trustProxy),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } }
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   installErrorHandler(app)
+  await app.register(clientIpPlugin)
 
   const clients = loadClients(config)
   // The admin API is on with AUTH_ADMIN_TOKEN, and also when the clients file has

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+import { isIP } from 'node:net'
 import { parseDuration } from './duration.js'
 
 /**
@@ -30,6 +31,11 @@ const EnvSchema = Type.Object({
   SMS_RESEND_COOLDOWN: Type.String({ default: '60s' }),
   SMS_DAILY_LIMIT_MOBILE: Type.String({ default: '10', pattern: '^\\d+$' }),
   SMS_DAILY_LIMIT_IP: Type.String({ default: '50', pattern: '^\\d+$' }),
+  SMS_DAILY_LIMIT_IP_MOBILE: Type.String({ default: '5', pattern: '^\\d+$' }),
+  SMS_DAILY_LIMIT_GLOBAL: Type.String({ default: '10000', pattern: '^\\d+$' }),
+  SMS_ALLOWED_COUNTRIES: Type.String({ default: '+86,+852,+853', pattern: '^\\+[1-9]\\d{0,2}(,\\s*\\+[1-9]\\d{0,2})*$' }),
+  PASSWORD_HASH_CONCURRENCY: Type.String({ default: '2', pattern: '^[1-9]\\d?$' }),
+  PASSWORD_HASH_QUEUE: Type.String({ default: '16', pattern: '^\\d{1,4}$' }),
   AUTH_ADMIN_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
   AUTH_CLIENTS_FILE: Type.Optional(Type.String({ minLength: 1 })),
   MAX_SESSIONS: Type.String({ default: '0', pattern: '^\\d{1,4}$' }),
@@ -59,13 +65,26 @@ export interface Config {
     resendCooldownMs: number
     dailyLimitMobile: number
     dailyLimitIp: number
+    /** Codes per day that one client IP may have sent to one number (below dailyLimitMobile, so one client cannot use up a number's day). */
+    dailyLimitIpMobile: number
+    /** Codes per day the whole service sends; when it runs out, an operator is paged (one error log line). */
+    dailyLimitGlobal: number
+    /** Country calling codes (`+86`, …) codes may be sent to. */
+    allowedCountries: readonly string[]
+  }
+  passwordHash: {
+    /** Hashes computed at once, process-wide. */
+    concurrency: number
+    /** Hashes waiting for a slot; beyond it, 503 at once. */
+    queue: number
   }
   adminToken?: string
   /** JSON file of clients and their token policies (clients/registry.ts). */
   clientsFile?: string
   /** Devices per user for the built-in client (0 = unlimited). */
   maxSessions: number
-  trustProxy: boolean | string
+  /** Fastify `trustProxy`: false, a hop count, or the proxies' addresses/CIDRs. Never `true`. */
+  trustProxy: false | number | string[]
 }
 
 export class ConfigError extends Error {
@@ -98,6 +117,9 @@ export function loadConfig (input: EnvInput = process.env): Readonly<Config> {
   if (env.SMS_TEST_OTP !== undefined && production) {
     throw new ConfigError('SMS_TEST_OTP: refused when NODE_ENV=production (fixed codes are for tests and review accounts)')
   }
+  if (env.SMS_SENDER === 'console' && production) {
+    throw new ConfigError('SMS_SENDER: the console sender is refused when NODE_ENV=production (it prints codes); set SMS_SENDER=webhook and SMS_WEBHOOK_URL')
+  }
 
   return Object.freeze({
     host: env.HOST,
@@ -118,7 +140,14 @@ export function loadConfig (input: EnvInput = process.env): Readonly<Config> {
       testOtp: parseTestOtp(env.SMS_TEST_OTP),
       resendCooldownMs: duration('SMS_RESEND_COOLDOWN', env.SMS_RESEND_COOLDOWN),
       dailyLimitMobile: Number(env.SMS_DAILY_LIMIT_MOBILE),
-      dailyLimitIp: Number(env.SMS_DAILY_LIMIT_IP)
+      dailyLimitIp: Number(env.SMS_DAILY_LIMIT_IP),
+      dailyLimitIpMobile: Number(env.SMS_DAILY_LIMIT_IP_MOBILE),
+      dailyLimitGlobal: Number(env.SMS_DAILY_LIMIT_GLOBAL),
+      allowedCountries: Object.freeze(env.SMS_ALLOWED_COUNTRIES.split(',').map((c) => c.trim()))
+    }),
+    passwordHash: Object.freeze({
+      concurrency: Number(env.PASSWORD_HASH_CONCURRENCY),
+      queue: Number(env.PASSWORD_HASH_QUEUE)
     }),
     adminToken: env.AUTH_ADMIN_TOKEN,
     clientsFile: env.AUTH_CLIENTS_FILE,
@@ -146,8 +175,37 @@ function parseTestOtp (value: string | undefined): ReadonlyMap<string, string> {
   return map
 }
 
-function parseTrustProxy (value: string | undefined): boolean | string {
+/** Names proxy-addr (Fastify's trustProxy) knows for the private and loopback ranges. */
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal'])
+
+/**
+ * A hop count or a list of proxy addresses/CIDRs. `true` is refused: it trusts any
+ * X-Forwarded-For, so every per-IP limit would be one made-up header away.
+ */
+function parseTrustProxy (value: string | undefined): false | number | string[] {
   if (value === undefined || value === 'false') return false
-  if (value === 'true') return true
-  return value
+  if (value === 'true') {
+    throw new ConfigError('TRUST_PROXY: true would trust any X-Forwarded-For; give the proxies\' addresses/CIDRs (10.0.0.1,10.1.0.0/16) or a hop count (1)')
+  }
+  if (/^\d{1,2}$/.test(value)) {
+    const hops = Number(value)
+    if (hops >= 1) return hops
+  }
+  const list = value.split(',').map((v) => v.trim())
+  for (const entry of list) {
+    if (!isProxyAddress(entry)) {
+      throw new ConfigError(`TRUST_PROXY: expected a hop count or proxy addresses/CIDRs separated by commas (got ${JSON.stringify(entry)})`)
+    }
+  }
+  return list
+}
+
+function isProxyAddress (entry: string): boolean {
+  if (PROXY_RANGE_NAMES.has(entry)) return true
+  const [address, prefix, extra] = entry.split('/')
+  if (address === undefined || extra !== undefined) return false
+  const family = isIP(address)
+  if (family === 0) return false
+  if (prefix === undefined) return true
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128)
 }

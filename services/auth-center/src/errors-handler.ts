@@ -1,7 +1,11 @@
 import type { FastifyError, FastifyInstance } from 'fastify'
+import { RetryAfter } from './auth/rate-limit.js'
 import { BodyTooLargeError, StoreUnavailableError } from './errors.js'
 
 const STORE_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'NR_CLOSED'])
+// 5xx answers that are load shedding, not failures: logging each at error level would
+// flood the log under the very attack they shed (the SMS budget pages once, itself).
+const EXPECTED_REFUSALS = new Set(['SMS_BUDGET_EXHAUSTED', 'PASSWORD_CHECK_BUSY'])
 
 /**
  * One place that turns whatever was thrown into the JSON error shape of DESIGN.md §5:
@@ -11,6 +15,11 @@ const STORE_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'
 export function installErrorHandler (app: FastifyInstance): void {
   app.setErrorHandler((raw: FastifyError, request, reply) => {
     let err: FastifyError = raw
+    // A refusal that says when to come back, wherever it was thrown from.
+    if (raw instanceof RetryAfter) {
+      reply.header('retry-after', String(raw.seconds))
+      err = raw.cause as FastifyError
+    }
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') err = new BodyTooLargeError()
     else if (isStoreFailure(err)) {
       const wrapped = new StoreUnavailableError()
@@ -22,7 +31,7 @@ export function installErrorHandler (app: FastifyInstance): void {
     if (err.validation !== undefined) {
       return reply.code(400).send({ statusCode: 400, code: 'FST_ERR_VALIDATION', error: 'Bad Request', message: err.message })
     }
-    if (status >= 500) {
+    if (status >= 500 && !EXPECTED_REFUSALS.has(err.code)) {
       request.log.error({ err: raw }, 'request failed')
     }
     if (status === 500 && err.code === undefined) {

@@ -17,6 +17,9 @@ export const SessionRevokedError = createError('SESSION_REVOKED', 'The session h
 export const PasswordRequiredError = createError('CURRENT_PASSWORD_REQUIRED', 'current_password (or, when no password is set yet, code) is required', 400)
 export const WeakPasswordError = createError<[string]>('WEAK_PASSWORD', 'The new password is too weak: %s', 400)
 export const SmsDeliveryError = createError('SMS_DELIVERY_FAILED', 'The code could not be delivered, try again', 502)
+export const SmsCountryNotAllowedError = createError('SMS_COUNTRY_NOT_ALLOWED', 'Login codes are not sent to numbers of this country', 400)
+export const SmsBudgetExhaustedError = createError('SMS_BUDGET_EXHAUSTED', 'No more login codes can be sent today, try again later or log in with a password', 503)
+export const PasswordCheckBusyError = createError('PASSWORD_CHECK_BUSY', 'Too many password checks are running, try again shortly', 503)
 
 export const UnknownClientError = createError('UNKNOWN_CLIENT', 'Unknown client_id', 400)
 export const LoginMethodError = createError('LOGIN_METHOD', 'Send exactly one of code or password', 400)
@@ -41,7 +44,7 @@ export const InvalidClientMetadataError = createError<[string]>('INVALID_CLIENT_
 export const errorCodes = [
   'STORE_UNAVAILABLE', 'RATE_LIMITED', 'INVALID_CODE', 'INVALID_CREDENTIALS', 'INVALID_MOBILE',
   'REFRESH_TOKEN_INVALID', 'REFRESH_TOKEN_EXPIRED', 'REFRESH_TOKEN_REUSED', 'SESSION_REVOKED',
-  'CURRENT_PASSWORD_REQUIRED', 'WEAK_PASSWORD', 'SMS_DELIVERY_FAILED', 'LOGIN_METHOD', 'UNKNOWN_CLIENT', 'FST_ERR_VALIDATION', 'BODY_TOO_LARGE',
+  'CURRENT_PASSWORD_REQUIRED', 'WEAK_PASSWORD', 'SMS_DELIVERY_FAILED', 'SMS_COUNTRY_NOT_ALLOWED', 'SMS_BUDGET_EXHAUSTED', 'PASSWORD_CHECK_BUSY', 'LOGIN_METHOD', 'UNKNOWN_CLIENT', 'FST_ERR_VALIDATION', 'BODY_TOO_LARGE',
   'SESSION_NOT_FOUND', 'USER_NOT_FOUND', 'ADMIN_UNAUTHORIZED', 'SESSION_EXPIRED', 'SLIDING_NOT_ALLOWED', 'REFRESH_NOT_ALLOWED',
   'INVALID_DPOP_PROOF', 'USE_DPOP_NONCE', 'TOKEN_BINDING_MISMATCH', 'FIRST_PARTY_ONLY',
   'ADMIN_FORBIDDEN', 'CLIENT_NOT_FOUND', 'CLIENT_EXISTS', 'CLIENT_READ_ONLY', 'INVALID_CLIENT_METADATA'

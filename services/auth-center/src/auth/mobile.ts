@@ -19,3 +19,12 @@ export function normalizeMobile (input: string): string | undefined {
 export function maskMobile (mobile: string): string {
   return mobile.length > 8 ? `${mobile.slice(0, -8)}****${mobile.slice(-4)}` : '****'
 }
+
+/**
+ * Whether an E.164 number belongs to one of these country calling codes (`+86`, …).
+ * Calling codes are prefix-free (ITU-T E.164), so a prefix match is exact; `+1`
+ * covers all of the North American Numbering Plan, Caribbean islands included.
+ */
+export function inCountries (mobile: string, callingCodes: readonly string[]): boolean {
+  return callingCodes.some((cc) => mobile.startsWith(cc))
+}

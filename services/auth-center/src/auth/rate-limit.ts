@@ -4,6 +4,8 @@ import { RateLimitedError } from '../errors.js'
 /** A refusal that tells the client how long to wait (sent as `Retry-After`). */
 export class RetryAfter extends Error {
   constructor (readonly seconds: number, override readonly cause: Error) { super(cause.message) }
+  /** The refusal's own code, so callers that switch on `code` (the browser forms) see it. */
+  get code (): string | undefined { return (this.cause as { code?: string }).code }
 }
 
 export function retryAfter (ms: number, why: string): RetryAfter {

@@ -13,7 +13,7 @@ export interface RequestFacts {
 }
 
 export function requestFacts (request: FastifyRequest): RequestFacts {
-  const facts: RequestFacts = { ip: request.ip }
+  const facts: RequestFacts = { ip: request.clientIp }
   const ua = request.headers['user-agent']
   if (ua !== undefined) facts.userAgent = ua
   const dpop = request.headers.dpop

@@ -51,7 +51,7 @@ const oauthBrowserRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const mobile = normalizeMobile(form.mobile ?? '')
     if (mobile === undefined) return showLogin(reply, ctx.browser, ctx.req, { mobile: form.mobile, error: 'That is not a valid mobile number.' })
     try {
-      await sendLoginCode(deps, mobile, request.ip)
+      await sendLoginCode(deps, mobile, request.clientIp)
     } catch (err) {
       const code = (err as { code?: string }).code
       if (code === 'RATE_LIMITED' || code === 'SMS_DELIVERY_FAILED') return showLogin(reply, ctx.browser, ctx.req, { mobile: form.mobile, error: (err as Error).message })
@@ -75,7 +75,7 @@ const oauthBrowserRoutes: FastifyPluginAsyncTypebox = async (app) => {
         await checkLoginCode(deps, mobile, form.code);
         ({ user } = await deps.store.getOrCreateUserByMobile(mobile, { id: randomUUID(), mobile, createdAt: deps.now() }))
       } else {
-        user = await checkPasswordLogin(deps, mobile, form.password!, request.ip)
+        user = await checkPasswordLogin(deps, mobile, form.password!, request.clientIp)
       }
     } catch (err) {
       const code = (err as { code?: string }).code

@@ -57,7 +57,7 @@ export async function signIn (deps: Deps, request: FastifyRequest, user: User): 
     userId: user.id,
     clientId: WEB_CLIENT_ID,
     deviceName: 'Browser sign-in at the auth center',
-    ip: request.ip,
+    ip: request.clientIp,
     ...(request.headers['user-agent'] !== undefined ? { userAgent: request.headers['user-agent'].slice(0, 256) } : {}),
     createdAt: now,
     lastUsedAt: now,

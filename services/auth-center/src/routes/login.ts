@@ -44,13 +44,13 @@ const loginRoute: FastifyPluginAsyncTypebox = async (app) => {
       const now = deps.now();
       ({ user } = await deps.store.getOrCreateUserByMobile(mobile, { id: randomUUID(), mobile, createdAt: now }))
     } else {
-      user = await withRetryAfter(reply, checkPasswordLogin(deps, mobile, password!, request.ip))
+      user = await withRetryAfter(reply, checkPasswordLogin(deps, mobile, password!, request.clientIp))
     }
 
     const tokens = await startSession(deps, user, {
       clientId: client.clientId,
       deviceName: request.body.device?.name,
-      ip: request.ip,
+      ip: request.clientIp,
       userAgent: request.headers['user-agent']
     }, binding)
     if (binding.fingerprint !== undefined) {

@@ -16,7 +16,7 @@ const smsCodeRoute: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => {
     const mobile = normalizeMobile(request.body.mobile)
     if (mobile === undefined) throw new InvalidMobileError()
-    const r = await withRetryAfter(reply, sendLoginCode(app.deps, mobile, request.ip))
+    const r = await withRetryAfter(reply, sendLoginCode(app.deps, mobile, request.clientIp))
     return reply.code(202).send({ expires_in: r.expiresIn, retry_after: r.retryAfter })
   })
 }

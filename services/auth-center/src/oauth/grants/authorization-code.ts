@@ -43,7 +43,7 @@ export async function authorizationCodeGrant (deps: Deps, request: FastifyReques
   const tokens = await startSession(deps, user, {
     clientId: client.clientId,
     deviceName: client.name,
-    ip: request.ip,
+    ip: request.clientIp,
     userAgent: request.headers['user-agent'],
     scope: grant.scope
   }, jkt !== undefined ? { jkt } : {})
