@@ -10,6 +10,7 @@ import { ADMIN_SCOPE } from './oauth/scopes.js'
 import type { Config } from './config.js'
 import type { Deps } from './context.js'
 import { installErrorHandler } from './errors-handler.js'
+import securityHeaders from './security-headers.js'
 import { createFileKeyStore } from './keys/file-key-store.js'
 import { KeyRing } from './keys/key-ring.js'
 import { createRedisKeyStore } from './keys/redis-key-store.js'
@@ -78,6 +79,7 @@ export async function build (config: Readonly<Config>, opts: BuildOptions = {}):
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   installErrorHandler(app)
+  await app.register(securityHeaders, { hsts: config.issuer.startsWith('https:') })
   await app.register(clientIpPlugin)
 
   const clients = loadClients(config)

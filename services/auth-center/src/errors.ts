@@ -38,6 +38,7 @@ export const AdminForbiddenError = createError('ADMIN_FORBIDDEN', 'The access to
 export const ClientNotFoundError = createError('CLIENT_NOT_FOUND', 'No such OAuth2 client', 404)
 export const ClientExistsError = createError('CLIENT_EXISTS', 'A client with this client_id exists already', 409)
 export const ClientReadOnlyError = createError('CLIENT_READ_ONLY', 'This client comes from the clients file: change it there', 409)
+export const NotFoundError = createError('NOT_FOUND', 'Not found', 404)
 export const InvalidClientMetadataError = createError<[string]>('INVALID_CLIENT_METADATA', 'The client registration is not valid: %s', 400)
 
 /** Codes answered by the auth center's first-party JSON endpoints (besides the verifier's TOKEN_* codes). */
@@ -47,5 +48,6 @@ export const errorCodes = [
   'CURRENT_PASSWORD_REQUIRED', 'WEAK_PASSWORD', 'SMS_DELIVERY_FAILED', 'SMS_COUNTRY_NOT_ALLOWED', 'SMS_BUDGET_EXHAUSTED', 'PASSWORD_CHECK_BUSY', 'LOGIN_METHOD', 'UNKNOWN_CLIENT', 'FST_ERR_VALIDATION', 'BODY_TOO_LARGE',
   'SESSION_NOT_FOUND', 'USER_NOT_FOUND', 'ADMIN_UNAUTHORIZED', 'SESSION_EXPIRED', 'SLIDING_NOT_ALLOWED', 'REFRESH_NOT_ALLOWED',
   'INVALID_DPOP_PROOF', 'USE_DPOP_NONCE', 'TOKEN_BINDING_MISMATCH', 'FIRST_PARTY_ONLY',
-  'ADMIN_FORBIDDEN', 'CLIENT_NOT_FOUND', 'CLIENT_EXISTS', 'CLIENT_READ_ONLY', 'INVALID_CLIENT_METADATA'
+  'ADMIN_FORBIDDEN', 'CLIENT_NOT_FOUND', 'CLIENT_EXISTS', 'CLIENT_READ_ONLY', 'INVALID_CLIENT_METADATA',
+  'NOT_FOUND'
 ] as const

@@ -79,7 +79,9 @@ const oauthApiRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => {
     const params = request.body as Params
     noStore(reply)
-    const { client } = await authenticateClient(deps, request, params, `${issuer}/oauth/introspect`)
+    const { client, method } = await authenticateClient(deps, request, params, `${issuer}/oauth/introspect`)
+    // RFC 7662 §2.1: the caller must be authorized; a public client's bare client_id proves nothing.
+    if (method === 'none') throw new OAuthError('invalid_client', 'introspection requires client authentication', 401)
     const token = params.token
     if (token === undefined) throw invalidRequest('token is required')
     // Invalid, expired, revoked or another client's: only {active: false}.
@@ -139,9 +141,14 @@ const oauthApiRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   async function userinfo (request: FastifyRequest, reply: FastifyReply): Promise<{ sub: string, phone_number?: string, phone_number_verified?: boolean }> {
     noStore(reply)
-    const m = /^Bearer +(\S+) *$/i.exec(request.headers.authorization ?? '')
-    if (m === null) throw new OAuthError('invalid_request', 'a Bearer access token is required', 401, 'Bearer realm="userinfo"')
-    const access = await verifyOwnAccessToken(deps, m[1]!)
+    const header = request.headers.authorization
+    const m = /^Bearer +(\S+) *$/i.exec(header ?? '')
+    // RFC 6750 §2.2: a POST may carry the token as a form parameter instead, never both.
+    const inBody = (request.body as Params | undefined)?.access_token
+    if (inBody !== undefined && header !== undefined) throw invalidRequest('send the access token in one place only')
+    const presented = m?.[1] ?? inBody
+    if (presented === undefined) throw new OAuthError('invalid_request', 'a Bearer access token is required', 401, 'Bearer realm="userinfo"')
+    const access = await verifyOwnAccessToken(deps, presented)
     if (access === undefined) throw new OAuthError('invalid_token', 'the access token is not valid', 401, 'Bearer realm="userinfo", error="invalid_token"')
     const scopes = splitScope(access.claims.scope)
     if (!scopes.includes(OPENID)) throw new OAuthError('insufficient_scope', 'the openid scope is required', 403, 'Bearer realm="userinfo", error="insufficient_scope", scope="openid"')
@@ -153,7 +160,11 @@ const oauthApiRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }
   app.get('/oauth/userinfo', { schema: { response: oauthReplies({ 200: UserinfoReply }) } }, userinfo)
-  app.post('/oauth/userinfo', { schema: { body: Type.Optional(FormBody), response: oauthReplies({ 200: UserinfoReply }) } }, userinfo)
+  app.post('/oauth/userinfo', {
+    // OIDC Core §5.3: POST with only the Bearer header (no body at all) is as valid as GET.
+    preValidation: async (request) => { request.body ??= {} },
+    schema: { body: FormBody, response: oauthReplies({ 200: UserinfoReply }) }
+  }, userinfo)
 }
 
 function noStore (reply: FastifyReply): void {

@@ -5,6 +5,9 @@ import type { Params } from './form.js'
 import { CHALLENGE } from './pkce.js'
 import { grantScope } from './scopes.js'
 
+/** The longest `state` accepted (and echoed back), in characters. */
+export const MAX_STATE_LENGTH = 1024
+
 export interface AuthorizeRequest {
   client: Client & { oauth: NonNullable<Client['oauth']> }
   redirectUri: string
@@ -42,8 +45,10 @@ export async function checkAuthorizeRequest (deps: Deps, params: Params, query: 
   if (redirectUri === undefined || !client.oauth.redirectUris.includes(redirectUri)) {
     return { page: { title: 'Invalid redirect', message: 'This sign-in link does not return to an address registered for this application.' } }
   }
+  // A state over the limit is refused and never echoed: the client did not send it to get it back at any length.
+  const echoState = params.state !== undefined && params.state.length <= MAX_STATE_LENGTH ? params.state : undefined
   const back = (error: OAuthErrorCode, description: string): Checked =>
-    ({ redirect: redirectWith(redirectUri, { error, error_description: description, state: params.state, iss: deps.config.issuer }) })
+    ({ redirect: redirectWith(redirectUri, { error, error_description: description, state: echoState, iss: deps.config.issuer }) })
 
   if (params.request !== undefined || params.request_uri !== undefined) return back('invalid_request', 'request objects are not supported')
   if (params.response_type !== 'code') return back('unsupported_response_type', 'only response_type=code is supported')
@@ -52,7 +57,7 @@ export async function checkAuthorizeRequest (deps: Deps, params: Params, query: 
   if (params.code_challenge_method !== 'S256') return back('invalid_request', 'code_challenge_method must be S256')
   if (!CHALLENGE.test(params.code_challenge)) return back('invalid_request', 'code_challenge is malformed')
   if (params.nonce !== undefined && params.nonce.length > 512) return back('invalid_request', 'nonce is too long')
-  if (params.state !== undefined && params.state.length > 1024) return back('invalid_request', 'state is too long')
+  if (params.state !== undefined && params.state.length > MAX_STATE_LENGTH) return back('invalid_request', `state is longer than ${MAX_STATE_LENGTH} characters`)
   let scope: string[]
   try {
     // The admin scope only ever comes from the client credentials grant.

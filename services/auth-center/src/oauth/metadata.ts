@@ -25,7 +25,8 @@ export function oauthMetadata (deps: Deps): Record<string, unknown> {
     grant_types_supported: [...GRANT_TYPES],
     token_endpoint_auth_methods_supported: [...AUTH_METHODS],
     token_endpoint_auth_signing_alg_values_supported: signing,
-    introspection_endpoint_auth_methods_supported: [...AUTH_METHODS],
+    // RFC 7662 §2.1: introspection is for authenticated clients only, so no "none".
+    introspection_endpoint_auth_methods_supported: AUTH_METHODS.filter((m) => m !== 'none'),
     introspection_endpoint_auth_signing_alg_values_supported: signing,
     revocation_endpoint_auth_methods_supported: [...AUTH_METHODS],
     revocation_endpoint_auth_signing_alg_values_supported: signing,
