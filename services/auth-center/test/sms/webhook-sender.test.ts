@@ -51,6 +51,8 @@ t.test('the route answers 502 SMS_DELIVERY_FAILED when the webhook fails, and ne
   t.equal(r.json().code, 'SMS_DELIVERY_FAILED')
   const code = (gw.bodies[0] as { code: string }).code
   t.notOk(logs.join('').includes(code), 'the code is not in the logs')
+  t.notOk(logs.join('').includes('13800138000'), 'nor the full number')
+  t.match(logs.join(''), /\+86138\*\*\*\*8000/, 'the number appears masked')
   const again = await app.inject({ method: 'POST', url: '/auth/sms-code', payload: { mobile: '13800138000' } })
   t.equal(again.statusCode, 202, 'no cooldown after a failed delivery: the user may ask again at once (the gateway is back)')
   const login = await app.inject({ method: 'POST', url: '/auth/login', payload: { mobile: '13800138000', code } })
