@@ -1,7 +1,7 @@
 /**
  * Shared harness: rounds that alternate the contenders, medians, ratios to a
  * baseline measured in the same run, machine and library versions, and the
- * `results/<name>.json` + `results/<name>.md` files.
+ * `results/node<major>/<name>.json` + `<name>.md` files.
  */
 import { type ChildProcess, fork } from 'node:child_process'
 import { readFileSync, mkdirSync, writeFileSync } from 'node:fs'
@@ -10,7 +10,15 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 export const BENCH_DIR = join(dirname(fileURLToPath(import.meta.url)), '..')
-export const RESULTS_DIR = join(BENCH_DIR, 'results')
+/** `node24`, `node20`…: each Node major line keeps its own results, so a run on one never overwrites another's. */
+export const NODE_LINE = `node${process.versions.node.split('.')[0]}`
+/**
+ * `pnpm bench --save` writes the committed results/node<major>/ (and the README's figures); any other
+ * run writes results/unsaved/node<major>/, which git ignores, so benchmarking a fresh clone leaves the
+ * tree clean.
+ */
+export const SAVE = process.argv.includes('--save')
+export const RESULTS_DIR = join(BENCH_DIR, 'results', ...(SAVE ? [] : ['unsaved']), NODE_LINE)
 
 export interface Options {
   quick: boolean

@@ -1,12 +1,12 @@
 /**
- * Entry point: `pnpm bench [--quick] [--only verify,http,auth,memory,revocation]`.
- * Runs the benchmarks one after another, writes results/<name>.json|md,
- * results/verify.svg, and results/summary.md (all tables, for the README).
+ * Entry point: `pnpm bench [--quick] [--only verify,http,auth,memory,revocation] [--save]`.
+ * Runs the benchmarks one after another, writes results/node<major>/<name>.json|md,
+ * verify.svg and summary.md (all tables, for the README's section of that Node line).
  */
 import { writeFileSync, mkdirSync, readFileSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { RESULTS_DIR, log, machine, markdown, type Options, type Result } from './harness.js'
+import { NODE_LINE, RESULTS_DIR, SAVE, log, machine, markdown, type Options, type Result } from './harness.js'
 
 const ALL = ['verify', 'http', 'auth', 'memory', 'revocation'] as const
 type Name = typeof ALL[number]
@@ -17,6 +17,7 @@ function parseArgs (argv: string[]): { opts: Options, only: Name[] } {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!
     if (a === '--') continue
+    if (a === '--save') continue // read by harness.ts (SAVE), which places RESULTS_DIR
     if (a === '--quick' || a === '-q') quick = true
     else if (a === '--full') quick = false
     else if (a === '--only' || a.startsWith('--only=')) {
@@ -27,7 +28,8 @@ function parseArgs (argv: string[]): { opts: Options, only: Name[] } {
         return name as Name
       })
     } else if (a === '--help' || a === '-h') {
-      process.stdout.write('usage: pnpm bench [--quick] [--only verify,http,auth,memory,revocation]\n')
+      process.stdout.write('usage: pnpm bench [--quick] [--only verify,http,auth,memory,revocation] [--save]\n' +
+        '  --save  write the committed results/ and the README figures (default: results/unsaved/, git-ignored)\n')
       process.exit(0)
     } else throw new Error(`unknown argument ${a}`)
   }
@@ -72,13 +74,15 @@ async function main (): Promise<void> {
   const summary = parts.join('\n')
   writeFileSync(join(RESULTS_DIR, 'summary.md'), summary)
   // A full run rewrites the results section of the README (a quick run does not: fewer rounds, noisier).
-  if (!opts.quick) updateReadme(summary)
-  log(`\nbench: done in ${((performance.now() - started) / 1000).toFixed(1)} s; results in ${RESULTS_DIR}`)
+  if (!opts.quick && SAVE) updateReadme(summary)
+  log(`\nbench: done in ${((performance.now() - started) / 1000).toFixed(1)} s; results in ${RESULTS_DIR}` +
+    (SAVE ? '' : ' (not saved: rerun with --save to update the committed results and the README)'))
 }
 
 const README = join(RESULTS_DIR, '..', 'README.md')
-const START = '<!-- results:start (written by pnpm bench; do not edit by hand) -->'
-const END = '<!-- results:end -->'
+// One section per Node major line (`node24`, `node20`): a run rewrites only its own runtime's figures.
+const START = `<!-- results:start ${NODE_LINE} (written by pnpm bench; do not edit by hand) -->`
+const END = `<!-- results:end ${NODE_LINE} -->`
 
 function updateReadme (summary: string): void {
   if (!existsSync(README)) return
@@ -86,13 +90,13 @@ function updateReadme (summary: string): void {
   const a = text.indexOf(START)
   const b = text.indexOf(END)
   if (a === -1 || b === -1 || b < a) {
-    log('bench: README.md has no results markers; not updated')
+    log(`bench: README.md has no results markers for ${NODE_LINE}; not updated (add a section with them to publish this runtime's figures)`)
     return
   }
   // Headings inside the README sit one level lower than in the result files.
   const body = summary.replace(/^(#{3,4}) /gm, '$1# ')
   writeFileSync(README, text.slice(0, a + START.length) + '\n\n' + body.trim() + '\n\n' + text.slice(b))
-  log('bench: README.md results updated')
+  log(`bench: README.md results for ${NODE_LINE} updated`)
 }
 
 main().then(() => process.exit(0), (err: unknown) => {

@@ -1,4 +1,3 @@
-import { resolve } from 'node:path'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import fastifyRedis from '@fastify/redis'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
@@ -11,9 +10,8 @@ import type { Config } from './config.js'
 import type { Deps } from './context.js'
 import { installErrorHandler } from './errors-handler.js'
 import securityHeaders from './security-headers.js'
-import { createFileKeyStore } from './keys/file-key-store.js'
 import { KeyRing } from './keys/key-ring.js'
-import { createRedisKeyStore } from './keys/redis-key-store.js'
+import { keyStores } from './keys/key-stores.js'
 import healthRoutes from './routes/health.js'
 import loginRoute from './routes/login.js'
 import logoutRoute from './routes/logout.js'
@@ -97,10 +95,14 @@ export async function build (config: Readonly<Config>, opts: BuildOptions = {}):
     app.log.warn('REDIS_URL is not set: using the memory store, all sessions and accounts are lost on restart')
   }
 
-  const fileKeys = createFileKeyStore(resolve(config.dataDir))
-  const keys = await KeyRing.open(config.redisUrl !== undefined
-    ? { store: createRedisKeyStore(app.redis), mirror: fileKeys, alg: config.signingAlg }
-    : { store: fileKeys, alg: config.signingAlg })
+  // Sealed under AUTH_KEK; a KEK that opens nothing stops the start (KekError), never new keys.
+  const { keks: _keks, devKekFile, ...keyStore } = await keyStores(config, config.redisUrl !== undefined ? app.redis : undefined)
+  if (devKekFile !== undefined) app.log.warn({ file: devKekFile }, 'AUTH_KEK is not set: keys are sealed with a development KEK kept in the data directory; set AUTH_KEK in production')
+  const keys = await KeyRing.open({ ...keyStore, alg: config.signingAlg }).catch(async (err: unknown) => {
+    // Close the Redis connection opened above, so a caller that handles the error is not left with it.
+    await app.close().catch(() => {})
+    throw err
+  })
 
   const sms = opts.sms ?? (config.sms.sender === 'webhook'
     ? createWebhookSender({ url: config.sms.webhookUrl! })

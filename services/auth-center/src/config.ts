@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { isIP } from 'node:net'
 import { parseDuration } from './duration.js'
+import { KekError, parseKek, parseKeks, type Kek } from './keys/kek.js'
 
 /**
  * Environment variables, validated once at start and frozen. A bad value stops the
@@ -39,7 +40,10 @@ const EnvSchema = Type.Object({
   AUTH_ADMIN_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
   AUTH_CLIENTS_FILE: Type.Optional(Type.String({ minLength: 1 })),
   MAX_SESSIONS: Type.String({ default: '0', pattern: '^\\d{1,4}$' }),
-  TRUST_PROXY: Type.Optional(Type.String())
+  TRUST_PROXY: Type.Optional(Type.String()),
+  // Checked by keys/kek.ts, whose messages never repeat the value (a schema error here would).
+  AUTH_KEK: Type.Optional(Type.String()),
+  AUTH_KEK_PREVIOUS: Type.Optional(Type.String())
 })
 
 export type Env = Static<typeof EnvSchema>
@@ -85,6 +89,13 @@ export interface Config {
   maxSessions: number
   /** Fastify `trustProxy`: false, a hop count, or the proxies' addresses/CIDRs. Never `true`. */
   trustProxy: false | number | string[]
+  /**
+   * The key-encryption key sealing signing and MAC keys at rest (keys/seal.ts); unset
+   * in development means a KEK generated into the data directory (keys/kek.ts).
+   */
+  kek?: Kek
+  /** KEKs still accepted for reading while `kek:rotate` re-seals under the new one. */
+  kekPrevious: readonly Kek[]
 }
 
 export class ConfigError extends Error {
@@ -110,6 +121,12 @@ export function loadConfig (input: EnvInput = process.env): Readonly<Config> {
   const port = Number(env.PORT)
   if (port > 65535) throw new ConfigError(`PORT: must be 0-65535 (got ${env.PORT})`)
   const production = env.NODE_ENV === 'production'
+  const keks = parseKekVars(env)
+  // A shared store is read by more than this process (backups, replicas, operators):
+  // in production its secrets must be sealed by a KEK that is not stored beside them.
+  if (production && keks.kek === undefined && (env.REDIS_URL !== undefined || (input.DATABASE_URL ?? '') !== '')) {
+    throw new ConfigError('AUTH_KEK: required when NODE_ENV=production with a shared store (REDIS_URL or DATABASE_URL); generate one with: pnpm --filter @authcenter/auth-center kek:generate')
+  }
 
   if (env.SMS_SENDER === 'webhook' && env.SMS_WEBHOOK_URL === undefined) {
     throw new ConfigError('SMS_WEBHOOK_URL: required when SMS_SENDER=webhook')
@@ -152,7 +169,8 @@ export function loadConfig (input: EnvInput = process.env): Readonly<Config> {
     adminToken: env.AUTH_ADMIN_TOKEN,
     clientsFile: env.AUTH_CLIENTS_FILE,
     maxSessions: Number(env.MAX_SESSIONS),
-    trustProxy: parseTrustProxy(env.TRUST_PROXY)
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    ...keks
   })
 }
 
@@ -173,6 +191,16 @@ function parseTestOtp (value: string | undefined): ReadonlyMap<string, string> {
     map.set(mobile, code)
   }
   return map
+}
+
+function parseKekVars (env: Env): { kek?: Kek, kekPrevious: readonly Kek[] } {
+  try {
+    const kekPrevious = Object.freeze(parseKeks('AUTH_KEK_PREVIOUS', env.AUTH_KEK_PREVIOUS))
+    return env.AUTH_KEK === undefined ? { kekPrevious } : { kek: parseKek('AUTH_KEK', env.AUTH_KEK), kekPrevious }
+  } catch (err) {
+    if (err instanceof KekError) throw new ConfigError(err.message)
+    throw err
+  }
 }
 
 /** Names proxy-addr (Fastify's trustProxy) knows for the private and loopback ranges. */

@@ -1,5 +1,6 @@
 import { build } from './app.js'
 import { ConfigError, loadConfig } from './config.js'
+import { KekError } from './keys/kek.js'
 
 let config
 try {
@@ -12,7 +13,14 @@ try {
   throw err
 }
 
-const app = await build(config)
+const app = await build(config).catch((err: unknown) => {
+  // Stored keys that AUTH_KEK does not open: one line naming the variable, never new keys.
+  if (err instanceof KekError) {
+    process.stderr.write(`auth-center: ${err.message}\n`)
+    process.exit(1)
+  }
+  throw err
+})
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     app.log.info({ signal }, 'shutting down')

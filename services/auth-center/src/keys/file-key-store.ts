@@ -1,19 +1,22 @@
 import { mkdir, open, readFile, rename, chmod } from 'node:fs/promises'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { isKeySet, type KeySet } from './key-set.js'
+import type { KeySet } from './key-set.js'
 import type { KeyStore } from './key-store.js'
+import type { KeySetCodec, SealedWith } from './sealed-key-set.js'
 
 export const KEYS_FILE = 'signing-keys.json'
 
 /**
- * Keys as one JSON file, mode 0600, in a 0700 directory. Writes go to a temporary file
- * that is renamed into place, so a crash never leaves half a key set.
+ * Keys as one JSON file, sealed under the KEK, mode 0600, in a 0700 directory. Writes
+ * go to a temporary file that is renamed into place, so a crash never leaves half a
+ * key set.
  */
-export function createFileKeyStore (dataDir: string): KeyStore {
+export function createFileKeyStore (dataDir: string, codec: KeySetCodec): KeyStore {
   const file = join(dataDir, KEYS_FILE)
+  const where = file
 
-  async function load (): Promise<KeySet | null> {
+  async function read (): Promise<{ set: KeySet, sealedWith: SealedWith } | null> {
     let text: string
     try {
       text = await readFile(file, 'utf8')
@@ -21,9 +24,7 @@ export function createFileKeyStore (dataDir: string): KeyStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
       throw err
     }
-    const parsed: unknown = JSON.parse(text)
-    if (!isKeySet(parsed)) throw new Error(`${file} is not a key set written by authcenter`)
-    return parsed
+    return codec.decode(text, file)
   }
 
   async function write (set: KeySet, exclusive: boolean): Promise<boolean> {
@@ -31,30 +32,48 @@ export function createFileKeyStore (dataDir: string): KeyStore {
     const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`
     const fh = await open(tmp, 'wx', 0o600)
     try {
-      await fh.writeFile(JSON.stringify(set, null, 2))
+      await fh.writeFile(codec.encode(set))
       await fh.sync()
     } finally {
       await fh.close()
     }
     await chmod(tmp, 0o600)
-    if (exclusive && (await load()) !== null) return false
+    if (exclusive && (await read()) !== null) return false
     await rename(tmp, file)
     return true
   }
 
+  async function replace (expectedRevision: number, next: KeySet): Promise<boolean> {
+    const existing = await read()
+    if (existing !== null && existing.set.revision !== expectedRevision) return false
+    return write(next, false)
+  }
+
   return {
     kind: 'file',
-    load,
+    where,
+    async load () {
+      const found = await read()
+      if (found === null) return null
+      // Written in clear by a version before sealing: seal it now rather than lose it.
+      if (found.sealedWith === 'clear') await replace(found.set.revision, found.set)
+      return found.set
+    },
     async init (set) {
-      const existing = await load()
+      const existing = await this.load()
       if (existing !== null) return existing
       await write(set, true)
-      return (await load()) ?? set
+      return (await this.load()) ?? set
     },
-    async replace (expectedRevision, next) {
-      const existing = await load()
-      if (existing !== null && existing.revision !== expectedRevision) return false
-      return write(next, false)
+    replace,
+    async reseal () {
+      // Retried when a rotation by another process lands in between (it changed the revision).
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const found = await read()
+        if (found === null) return null
+        if (found.sealedWith === codec.keks.current.id || await replace(found.set.revision, found.set)) return found.sealedWith
+      }
+      throw new Error(`${where}: re-sealing kept conflicting with another writer`)
     }
   }
 }

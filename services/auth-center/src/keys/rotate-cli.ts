@@ -1,23 +1,21 @@
-import { resolve } from 'node:path'
 import { Redis } from 'ioredis'
 import { ConfigError, loadConfig } from '../config.js'
-import { createFileKeyStore } from './file-key-store.js'
+import { KekError } from './kek.js'
 import { KeyRing } from './key-ring.js'
-import { createRedisKeyStore } from './redis-key-store.js'
+import { keyStores } from './key-stores.js'
 
 /**
  * `pnpm --filter @authcenter/auth-center keys:rotate`: retires the current signing key
  * (still published until the tokens it signed have expired) and starts a new one.
- * Running services pick it up within seconds, without a restart.
+ * Running services pick it up within seconds, without a restart. Needs the same
+ * AUTH_KEK as the services: the new key set is sealed under it.
  */
 async function main (): Promise<void> {
   const config = loadConfig()
-  const fileKeys = createFileKeyStore(resolve(config.dataDir))
   const redis = config.redisUrl === undefined ? undefined : new Redis(config.redisUrl, { maxRetriesPerRequest: 1 })
   try {
-    const ring = await KeyRing.open(redis === undefined
-      ? { store: fileKeys, alg: config.signingAlg, reloadIntervalMs: 0 }
-      : { store: createRedisKeyStore(redis), mirror: fileKeys, alg: config.signingAlg, reloadIntervalMs: 0 })
+    const { keks: _keks, devKekFile: _dev, ...stores } = await keyStores(config, redis)
+    const ring = await KeyRing.open({ ...stores, alg: config.signingAlg, reloadIntervalMs: 0 })
     const before = ring.kid
     // The longest lifetime of a token this key may have signed.
     const kid = await ring.rotate(config.accessTtlMs)
@@ -28,6 +26,6 @@ async function main (): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`keys:rotate: ${err instanceof ConfigError ? err.message : String(err)}\n`)
+  process.stderr.write(`keys:rotate: ${err instanceof ConfigError || err instanceof KekError ? err.message : String(err)}\n`)
   process.exit(1)
 })

@@ -3,7 +3,8 @@ import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createVerifier } from '@authcenter/verifier'
 import { KeyRing } from '../../src/keys/key-ring.js'
-import { createFileKeyStore, KEYS_FILE } from '../../src/keys/file-key-store.js'
+import { KEYS_FILE } from '../../src/keys/file-key-store.js'
+import { keyStores } from '../../src/keys/key-stores.js'
 import { startAuthCenter, TEST_MOBILE, TEST_OTP } from '../helpers/auth-center.js'
 
 function decodeHeader (jwt: string): Record<string, unknown> {
@@ -71,8 +72,9 @@ t.test('rotation keeps the old public key published while its tokens live, witho
   const before = (await ac.call('POST', '/auth/login', { mobile: TEST_MOBILE, code: TEST_OTP })).body
   const oldKid = decodeHeader(before.access_token).kid
 
-  // What `keys:rotate` does, from another "process": its own KeyRing on the same directory.
-  const other = await KeyRing.open({ store: createFileKeyStore(ac.dataDir), alg: 'EdDSA', reloadIntervalMs: 0 })
+  // What `keys:rotate` does, from another "process": its own KeyRing on the same directory (and its development KEK).
+  const { store } = await keyStores({ dataDir: ac.dataDir, kekPrevious: [] })
+  const other = await KeyRing.open({ store, alg: 'EdDSA', reloadIntervalMs: 0 })
   const newKid = await other.rotate(120_000)
   other.close()
   await ac.app.deps.keys.reload()
