@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { Value } from '@sinclair/typebox/value'
+import { Value, type ValueError } from '@sinclair/typebox/value'
 import { isIP } from 'node:net'
 import { parseDuration } from './duration.js'
 import { KekError, parseKek, parseKeks, type Kek } from './keys/kek.js'
@@ -115,7 +115,7 @@ export function loadConfig (input: EnvInput = process.env): Readonly<Config> {
   const first = Value.Errors(EnvSchema, env).First()
   if (first !== undefined) {
     const name = first.path.replace(/^\//, '') || 'environment'
-    throw new ConfigError(`${name}: ${first.message} (got ${JSON.stringify(raw[name] ?? '')})`)
+    throw new ConfigError(`${name}: ${schemaMessage(first)} (got ${JSON.stringify(raw[name] ?? '')})`)
   }
 
   const port = Number(env.PORT)
@@ -172,6 +172,15 @@ export function loadConfig (input: EnvInput = process.env): Readonly<Config> {
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     ...keks
   })
+}
+
+/** TypeBox says only "Expected union value" for a value outside a list: name the values it accepts. */
+function schemaMessage (error: ValueError): string {
+  const options = (error.schema as { anyOf?: Array<{ const?: unknown }> }).anyOf
+  if (options !== undefined && options.length > 0 && options.every((o) => typeof o.const === 'string')) {
+    return `expected one of ${options.map((o) => o.const as string).join(', ')}`
+  }
+  return error.message
 }
 
 function duration (name: string, value: string): number {
