@@ -37,7 +37,7 @@ interface Teardown { teardown: (fn: () => unknown) => void }
  * auth center's in-process revocation feed), on 127.0.0.1 ephemeral ports.
  * `issuer` may name a front origin (the browser test's same-origin proxy).
  */
-export async function startStack (t: Teardown, opts: { authEnv?: Record<string, string>, issuer?: string } = {}): Promise<Stack> {
+export async function startStack (t: Teardown, opts: { authEnv?: Record<string, string>, usersEnv?: Record<string, string>, issuer?: string } = {}): Promise<Stack> {
   const dir = await mkdtemp(join(tmpdir(), 'ac-client-'))
   const clientsFile = join(dir, 'clients.json')
   await writeFile(clientsFile, JSON.stringify({ clients: CLIENTS }))
@@ -49,7 +49,7 @@ export async function startStack (t: Teardown, opts: { authEnv?: Record<string, 
     AUTH_CLIENTS_FILE: clientsFile, AUTH_ADMIN_TOKEN: 'admin-token-for-the-client-tests', ...opts.authEnv
   }))
   await auth.listen({ host: '127.0.0.1', port })
-  const users = await buildUsers(loadUsersConfig({ AUTH_ISSUER: issuer, AVATAR_DIR: join(dir, 'avatars'), LOG_LEVEL: 'silent' }),
+  const users = await buildUsers(loadUsersConfig({ AUTH_ISSUER: issuer, AVATAR_DIR: join(dir, 'avatars'), LOG_LEVEL: 'silent', ...opts.usersEnv }),
     { revocationSource: auth.revocationFeed })
   const usersUrl = await users.listen({ host: '127.0.0.1', port: 0 })
   t.teardown(async () => {
