@@ -17,6 +17,9 @@ import { avatarRoutes } from './routes/avatars.js'
 import { healthRoutes } from './routes/health.js'
 import { userRoutes } from './routes/user.js'
 
+// Embedding programs (the client SDK's tests, a combined server) build the config the way server.ts does.
+export { loadConfig } from './config.js'
+
 /** Optional parts a test (or an embedding program) can supply instead of the ones `config` selects. */
 export interface BuildOptions {
   profiles?: ProfileStore
