@@ -1,7 +1,9 @@
 export { createVerifier } from './verify.js'
-export type { Auth, Verifier, VerifyOptions } from './verify.js'
+export type { Auth, TokenKind, Verifier, VerifyOptions } from './verify.js'
 export type { VerifierOptions } from './options.js'
-export type { RedisLike, RedisSubscriberLike, RevocationLogger, RevocationOptions, RevocationSource, RevocationState } from './revocation.js'
+export type {
+  InProcessFeed, RedisLike, RedisSubscriberLike, RevocationLogger, RevocationOptions, RevocationSink, RevocationSource, RevocationState
+} from './revocation.js'
 export type { Algorithm } from './algorithms.js'
 export type { VerifierLogger } from './logger.js'
 export { TokenError, errorCodes } from './errors.js'

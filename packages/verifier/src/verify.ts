@@ -8,7 +8,7 @@ import { RemoteKeySet } from './keys.js'
 import type { KeyMap, VerificationKey } from './keys.js'
 import { resolveOptions } from './options.js'
 import type { VerifierOptions } from './options.js'
-import { RevocationList } from './revocation.js'
+import { createRevocationList } from './revocation.js'
 import type { RevocationState } from './revocation.js'
 
 /**
@@ -203,7 +203,7 @@ export function createVerifier (options: VerifierOptions): Verifier {
   // DPoP proofs are single use: remembered per verifier (bounded), or in a shared cache you pass.
   const dpopReplay = options.dpop?.replay ?? createMemoryReplayCache()
   const dpopNonces = options.dpop?.nonceSecret === undefined ? undefined : createDpopNonces(options.dpop.nonceSecret)
-  const revocation = resolved.revocation === undefined ? undefined : new RevocationList(resolved.revocation)
+  const revocation = resolved.revocation === undefined ? undefined : createRevocationList(resolved.revocation, resolved.issuer)
   if (revocation !== undefined) checks.push((auth, now) => revocation.check(auth, now))
 
   function parseHeader (segment: string): Header {

@@ -5,7 +5,7 @@ import t from 'tap'
 import { createHash, randomUUID } from 'node:crypto'
 import { SignJWT, calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose'
 import { createVerifier, TokenError } from '../src/index.js'
-import type { RevocationSource } from '../src/index.js'
+import type { InProcessFeed } from '../src/index.js'
 import { AUDIENCE, makeKey, refuses, startAuthServer, token } from './helpers.js'
 
 const ed = await makeKey('EdDSA')
@@ -67,7 +67,7 @@ t.test('an expired cached token is refused with TOKEN_EXPIRED', async (t) => {
 
 t.test('a cached token is refused once its session is revoked', async (t) => {
   const listeners = new Set<(message: string) => void>()
-  const source: RevocationSource = {
+  const source: InProcessFeed = {
     load: async () => ({ epoch: `${Date.now() - 3_600_000}:test`, entries: [] }),
     subscribe: (listener) => { listeners.add(listener); return () => { listeners.delete(listener) } }
   }
