@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import adminRoutes from './admin/routes.js'
 import bearer from './auth/bearer.js'
 import clientIpPlugin, { trustProxyOption } from './auth/client-ip.js'
+import { createHashSlots } from './auth/hash-slots.js'
 import { loadClients } from './clients/registry.js'
 import { ADMIN_SCOPE } from './oauth/scopes.js'
 import type { Config } from './config.js'
@@ -109,7 +110,8 @@ export async function build (config: Readonly<Config>, opts: BuildOptions = {}):
     : createConsoleSender())
   if (sms.name === 'console') app.log.warn('SMS_SENDER=console: login codes are printed on stdout, for development only')
 
-  const deps: Deps = { config, store, clients, keys, sms, log: app.log, now: opts.now ?? Date.now }
+  const passwordSlots = createHashSlots(config.passwordHash)
+  const deps: Deps = { config, store, clients, keys, sms, passwordSlots, log: app.log, now: opts.now ?? Date.now }
   // Clients registered through the admin API: known to this process from the start, and
   // re-read now and then so that those another replica registered appear in `get` too.
   clients.attach(store)

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { ClientRegistry } from './clients/registry.js'
 import type { Config } from './config.js'
+import type { HashSlots } from './auth/hash-slots.js'
 import type { KeyRing } from './keys/key-ring.js'
 import type { SmsSender } from './sms/sender.js'
 import type { Store } from './store/store.js'
@@ -12,6 +13,8 @@ export interface Deps {
   clients: ClientRegistry
   keys: KeyRing
   sms: SmsSender
+  /** The bound on concurrent password hashes (auth/hash-slots.ts): one auth center per process, so process-wide. */
+  passwordSlots: HashSlots
   log: FastifyBaseLogger
   now: () => number
 }

@@ -54,7 +54,7 @@ const oauthBrowserRoutes: FastifyPluginAsyncTypebox = async (app) => {
       await sendLoginCode(deps, mobile, request.clientIp)
     } catch (err) {
       const code = (err as { code?: string }).code
-      if (code === 'RATE_LIMITED' || code === 'SMS_DELIVERY_FAILED') return showLogin(reply, ctx.browser, ctx.req, { mobile: form.mobile, error: (err as Error).message })
+      if (code === 'RATE_LIMITED' || code === 'SMS_DELIVERY_FAILED' || code === 'SMS_COUNTRY_NOT_ALLOWED' || code === 'SMS_BUDGET_EXHAUSTED') return showLogin(reply, ctx.browser, ctx.req, { mobile: form.mobile, error: (err as Error).message })
       throw err
     }
     return showLogin(reply, ctx.browser, ctx.req, { mobile: form.mobile, notice: `We sent a code to ${maskMobile(mobile)}.` })
@@ -79,7 +79,7 @@ const oauthBrowserRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
     } catch (err) {
       const code = (err as { code?: string }).code
-      if (code === 'INVALID_CODE' || code === 'INVALID_CREDENTIALS' || code === 'RATE_LIMITED') {
+      if (code === 'INVALID_CODE' || code === 'INVALID_CREDENTIALS' || code === 'RATE_LIMITED' || code === 'PASSWORD_CHECK_BUSY') {
         return showLogin(reply, browser, req, { mobile: form.mobile, error: (err as Error).message })
       }
       throw err
