@@ -29,6 +29,7 @@ import { createWebhookSender } from './sms/webhook-sender.js'
 import { DENYLIST_PRUNE_INTERVAL_MS, createRevocationFeed, denyTtlMs, type RevocationFeed } from './sessions/revocation-feed.js'
 import { createMemoryStore } from './store/memory-store.js'
 import { createRedisStore, redisClientOptions } from './store/redis-store.js'
+import { watchConnection } from './store/redis-connection.js'
 import type { Store } from './store/store.js'
 
 export { loadConfig, ConfigError, type Config } from './config.js'
@@ -90,6 +91,7 @@ export async function build (config: Readonly<Config>, opts: BuildOptions = {}):
   let store: Store
   if (config.redisUrl !== undefined) {
     await app.register(fastifyRedis, { url: config.redisUrl, ...redisClientOptions, closeClient: true })
+    watchConnection(app)
     store = createRedisStore(app.redis, { denyTtlMs: denyTtl })
   } else {
     store = createMemoryStore({ denyTtlMs: denyTtl })
