@@ -3,7 +3,7 @@ import { generateKeyPairSync } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createClient } from '../src/index.js'
 import { clientCredentials, dpopKeyPair } from '../src/node.js'
-import { MOBILE, OTP, ROBOT_SECRET, recordingFetch, startStack } from './helpers/stack.js'
+import { MOBILE, OTP, REPORTS_SECRET, recordingFetch, startStack } from './helpers/stack.js'
 
 /** Each token policy of the auth center, as the SDK meets it. */
 t.test('token policies', async (t) => {
@@ -75,25 +75,25 @@ t.test('token policies', async (t) => {
 
   t.test('client credentials: one token request while the token lives, a new one near expiry', async (t) => {
     const rec = recordingFetch()
-    const robot = clientCredentials({ issuer, clientId: 'robot', clientSecret: ROBOT_SECRET, scope: 'profile:read', fetch: rec.fetch })
+    const robot = clientCredentials({ issuer, clientId: 'reports', clientSecret: REPORTS_SECRET, scope: 'profile:read', fetch: rec.fetch })
     const [a, b] = await Promise.all([robot.getAccessToken(), robot.getAccessToken()])
     t.equal(a, b)
     t.equal(rec.count('/oauth/token'), 1, 'single flight')
     const res = await robot.fetch(`${usersUrl}/user/access/token`)
     t.equal(res.status, 200)
-    t.match((await res.json() as { user_id: string }).user_id, /robot/, 'sub names the client')
+    t.match((await res.json() as { user_id: string }).user_id, /reports/, 'sub names the client')
     t.equal(rec.count('/oauth/token'), 1, 'cached')
     await sleep(1000)
     t.not(await robot.getAccessToken(), a, 'renewed before or at expiry')
     t.equal(rec.count('/oauth/token'), 2)
-    const bad = clientCredentials({ issuer, clientId: 'robot', clientSecret: 'wrong-secret' })
+    const bad = clientCredentials({ issuer, clientId: 'reports', clientSecret: 'wrong-secret' })
     await t.rejects(bad.getAccessToken(), { code: 'invalid_client', status: 401 })
   })
 
   t.test('misuse is a TypeError', async (t) => {
     t.throws(() => createClient({ issuer: 'auth.example.com' }), TypeError)
     t.throws(() => createClient({ issuer, clientId: '' }), TypeError)
-    t.throws(() => clientCredentials({ issuer, clientId: 'robot', clientSecret: '' }), TypeError)
+    t.throws(() => clientCredentials({ issuer, clientId: 'reports', clientSecret: '' }), TypeError)
     const auth = createClient({ issuer })
     t.throws(() => auth.on('login' as 'logout', () => {}), TypeError)
     auth.close()

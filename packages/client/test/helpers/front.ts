@@ -15,6 +15,8 @@ export interface Front {
   userCalls: { token: string, scheme: string, status: number }[]
   /** Forward the next /auth/refresh, let the auth center rotate, then cut the connection instead of answering. */
   abortNextRefresh: () => void
+  /** Serve a script at a path of this origin (the README snippet test). */
+  serve: (path: string, javascript: string) => void
   reset: () => void
   close: () => Promise<void>
 }
@@ -31,6 +33,7 @@ export async function startFront (port: number, targets: () => { authUrl: string
   const refreshes: RefreshSeen[] = []
   const userCalls: Front['userCalls'] = []
   let abort = false
+  const scripts = new Map<string, string>([['/sdk.js', bundle]])
 
   function proxy (req: IncomingMessage, res: ServerResponse, target: string, body: Buffer): void {
     const path = req.url!.split('?')[0]!
@@ -66,9 +69,9 @@ export async function startFront (port: number, targets: () => { authUrl: string
       const { authUrl, usersUrl } = targets()
       if (path === '/') {
         void readFile(EXAMPLE).then((html) => { res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }); res.end(html) })
-      } else if (path === '/sdk.js') {
+      } else if (scripts.has(path)) {
         res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' })
-        res.end(bundle)
+        res.end(scripts.get(path))
       } else if (/^\/(auth|\.well-known|oauth|admin)\//.test(path)) proxy(req, res, authUrl, Buffer.concat(chunks))
       else if (/^\/(user|avatars)\//.test(path)) proxy(req, res, usersUrl, Buffer.concat(chunks))
       else { res.writeHead(404); res.end() }
@@ -80,6 +83,7 @@ export async function startFront (port: number, targets: () => { authUrl: string
     refreshes,
     userCalls,
     abortNextRefresh: () => { abort = true },
+    serve: (path, javascript) => { scripts.set(path, javascript) },
     reset: () => { refreshes.length = 0; userCalls.length = 0 },
     close: async () => { server.closeAllConnections(); await new Promise<void>((resolve) => server.close(() => resolve())) }
   }

@@ -8,7 +8,7 @@ import { freePort } from '@authcenter/testkit'
 
 export const MOBILE = '+8613800000000'
 export const OTP = '123456'
-export const ROBOT_SECRET = 'robot-secret-that-is-long-enough-0123456789'
+export const REPORTS_SECRET = 'reports-secret-that-is-long-enough-0123456789'
 
 /** The first-party clients the tests use, one per token policy. */
 export const CLIENTS = [
@@ -17,7 +17,7 @@ export const CLIENTS = [
   { client_id: 'admin-web', policy: { sliding: { idle: '3s', max: '1h' } } },
   { client_id: 'legacy-tv', policy: { refresh: false, accessTtl: '2s' } },
   {
-    client_id: 'robot', type: 'confidential', client_secret_sha256: createHash('sha256').update(ROBOT_SECRET).digest('hex'),
+    client_id: 'reports', type: 'confidential', client_secret_sha256: createHash('sha256').update(REPORTS_SECRET).digest('hex'),
     grant_types: ['client_credentials'], scope: 'profile:read'
   }
 ]
@@ -45,12 +45,14 @@ export async function startStack (t: Teardown, opts: { authEnv?: Record<string, 
   const authUrl = `http://127.0.0.1:${port}`
   const issuer = opts.issuer ?? authUrl
   const auth = await buildAuthCenter(loadAuthConfig({
-    AUTH_ISSUER: issuer, AUTH_DATA_DIR: join(dir, 'keys'), SMS_TEST_OTP: `${MOBILE}:${OTP}`, LOG_LEVEL: 'silent',
+    AUTH_ISSUER: issuer, AUTH_DATA_DIR: join(dir, 'keys'), SMS_TEST_OTP: `${MOBILE}:${OTP},+8613800138000:${OTP}`, LOG_LEVEL: 'silent',
     AUTH_CLIENTS_FILE: clientsFile, AUTH_ADMIN_TOKEN: 'admin-token-for-the-client-tests', ...opts.authEnv
   }))
   await auth.listen({ host: '127.0.0.1', port })
   const users = await buildUsers(loadUsersConfig({ AUTH_ISSUER: issuer, AVATAR_DIR: join(dir, 'avatars'), LOG_LEVEL: 'silent', ...opts.usersEnv }),
-    { revocationSource: auth.revocationFeed })
+    // The verifier takes the in-process feed ({load, subscribe}) as a source; the cast bridges the user service's
+    // BuildOptions type while the revocation transports change (issue #11).
+    { revocationSource: auth.revocationFeed as never })
   const usersUrl = await users.listen({ host: '127.0.0.1', port: 0 })
   t.teardown(async () => {
     await users.close()
