@@ -57,13 +57,51 @@ export function mergeUserEntry (existing: DenyValue | undefined, next: DenyValue
 }
 
 /**
- * A fresh epoch value `<createdAtMs>:<random>`. createdAtMs is floored to the whole
- * second: `iat` has one-second resolution, so an epoch created at 12:00:00.700
- * would otherwise refuse a token issued at 12:00:00.800 (iat 12:00:00).
+ * A fresh epoch value `<createdAtMs>:<random>`, at millisecond resolution: access
+ * tokens carry `iat` in milliseconds (a fractional NumericDate, tokens/access-token.ts),
+ * and a token is refused when `iatMs < createdAtMs` (docs/revocation-protocol.md).
  */
 export function newEpoch (now: number): string {
-  return `${Math.floor(now / 1000) * 1000}:${randomString(8, 'hex')}`
+  return `${Math.floor(now)}:${randomString(8, 'hex')}`
 }
+
+/**
+ * Feed cursors (docs/revocation-protocol.md): `<epoch tag>.<ms>-<seq>`, opaque to
+ * verifiers. The tag is the epoch's random part, so a cursor from before a store reset
+ * (or from another store) is recognised as such; the position is the entry's place in
+ * the store's log (a Redis Stream id; the memory driver uses `0-<n>`).
+ */
+export function formatCursor (epoch: string, position: string): string {
+  return `${epochTag(epoch)}.${position}`
+}
+
+export function epochTag (epoch: string): string {
+  const colon = epoch.indexOf(':')
+  return colon === -1 ? epoch : epoch.slice(colon + 1)
+}
+
+export interface ParsedCursor {
+  tag: string
+  position: string
+  ms: number
+  seq: number
+}
+
+export function parseCursor (cursor: string): ParsedCursor | undefined {
+  const m = /^([0-9a-f]{1,64})\.(\d{1,16})-(\d{1,16})$/.exec(cursor)
+  if (m === null) return undefined
+  return { tag: m[1]!, position: `${m[2]}-${m[3]}`, ms: Number(m[2]), seq: Number(m[3]) }
+}
+
+/** Orders two log positions `<ms>-<seq>`: negative when a comes first. */
+export function comparePositions (a: string, b: string): number {
+  const [am, as] = a.split('-').map(Number) as [number, number]
+  const [bm, bs] = b.split('-').map(Number) as [number, number]
+  return am !== bm ? am - bm : as - bs
+}
+
+/** How many entries the store's feed log keeps (newest); a cursor older than that gets `reset`. */
+export const DEFAULT_FEED_LOG_MAX = 10_000
 
 export function assertDenyTtl (denyTtlMs: number, who: string): void {
   if (!Number.isFinite(denyTtlMs) || denyTtlMs <= 0) throw new TypeError(`${who}: denyTtlMs must be a positive number`)

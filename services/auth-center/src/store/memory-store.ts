@@ -1,10 +1,10 @@
 import type {
   AuthCode, CodeReplay, Consent, RateResult, RevocationListener, RiskEvent, RotateInput, RotateResult, Session, SmsCheckResult, SmsIssueResult, Store, User
 } from './store.js'
-import type { StoredClient } from './store.js'
+import type { LoggedRevocation, StoredClient } from './store.js'
 import {
-  DEFAULT_DENY_TTL_MS, assertDenyTtl, denyMessage, formatDenyValue, mergeUserEntry, newEpoch, parseDenyValue,
-  sessionField, userField
+  DEFAULT_DENY_TTL_MS, DEFAULT_FEED_LOG_MAX, assertDenyTtl, denyMessage, epochTag, formatCursor, formatDenyValue, mergeUserEntry, newEpoch,
+  parseCursor, parseDenyValue, sessionField, userField
 } from './denylist.js'
 import {
   REUSED_REASON, RISK_EVENTS_KEPT, assertCandidate, assertSmsOptions, assertWindow, byCreatedAt, decideRotation, isLive, sessionRetentionMs
@@ -18,6 +18,8 @@ export interface MemoryStoreOptions {
    * lifetime of any client + clock tolerance (default 2 min + 5 s). The app passes it.
    */
   denyTtlMs?: number
+  /** How many revocations the feed log keeps for resuming readers (default 10,000). */
+  feedLogMax?: number
 }
 
 interface SmsCode { codeHash: string, left: number, deadline: number }
@@ -70,6 +72,12 @@ export function createMemoryStore (opts: MemoryStoreOptions = {}): Store {
   const clientSessions = new Map<string, Set<string>>()
   let epoch: string | undefined
   const listeners = new Set<RevocationListener>()
+  // The feed log (docs/revocation-protocol.md): the newest entries with their sequence
+  // number; `logFloor` is the last number trimmed away, so a cursor at or past it resumes.
+  const logMax = opts.feedLogMax ?? DEFAULT_FEED_LOG_MAX
+  const log: Array<{ seq: number, message: string }> = []
+  let logSeq = 0
+  let logFloor = 0
 
   function liveCode (mobile: string): SmsCode | undefined {
     const code = smsCodes.get(mobile)
@@ -117,9 +125,12 @@ export function createMemoryStore (opts: MemoryStoreOptions = {}): Store {
     epoch ??= newEpoch(now)
     deny.set(field, value)
     const message = denyMessage(field, value)
+    log.push({ seq: ++logSeq, message })
+    if (log.length > logMax) logFloor = log.shift()!.seq
+    const cursor = formatCursor(epoch, `0-${logSeq}`)
     for (const listener of [...listeners]) {
       // A subscriber's bug must not undo or fail a revocation that is already saved.
-      try { listener(message) } catch {}
+      try { listener(message, cursor) } catch {}
     }
   }
 
@@ -313,13 +324,25 @@ export function createMemoryStore (opts: MemoryStoreOptions = {}): Store {
 
     async denylist () {
       epoch ??= newEpoch(Date.now())
-      return { epoch, entries: [...deny].map(([field, value]) => denyMessage(field, value)) }
+      return { epoch, entries: [...deny].map(([field, value]) => denyMessage(field, value)), cursor: formatCursor(epoch, `0-${logSeq}`) }
+    },
+
+    async revocationsAfter (cursor, limit) {
+      const parsed = parseCursor(cursor)
+      if (epoch === undefined || parsed === undefined || parsed.tag !== epochTag(epoch) || parsed.ms !== 0) return null
+      if (parsed.seq > logSeq || parsed.seq < logFloor) return null
+      const out: LoggedRevocation[] = []
+      for (let i = log.length - (logSeq - parsed.seq); i < log.length && out.length < limit; i++) {
+        const e = log[i]!
+        out.push({ message: e.message, cursor: formatCursor(epoch, `0-${e.seq}`) })
+      }
+      return out
     },
 
     subscribeRevocations (listener) {
       if (typeof listener !== 'function') throw new TypeError('subscribeRevocations: listener must be a function')
       // A wrapper per call, so the same function subscribed twice unsubscribes once each.
-      const own: RevocationListener = (m) => { listener(m) }
+      const own: RevocationListener = (m, c) => { listener(m, c) }
       listeners.add(own)
       return () => { listeners.delete(own) }
     },

@@ -129,30 +129,33 @@ return redis.call('ZCARD', KEYS[1])
 
 /**
  * The denylist write of docs/revocation-protocol.md, prepended to every script that
- * revokes, so the entry is saved and published in the same step as the session change.
- * deny(KEYS deny hash, deny zset, epoch; field, value, expiresAtMs, epoch candidate, channel):
- * epoch SET NX, HSET field value, ZADD expiresAt field, PUBLISH `field=value`.
+ * revokes, so the entry is saved, logged and published in the same step as the session change.
+ * deny(KEYS deny hash, deny zset, epoch, feed log; field, value, expiresAtMs, epoch candidate, channel, log length):
+ * epoch SET NX, HSET field value, ZADD expiresAt field, XADD the log (`m` = `field=value`,
+ * `e` = the epoch in force, so a reader's cursor names its epoch; trimmed to about
+ * `log length` entries), PUBLISH `field=value`.
  * The deny keys are declared in KEYS (they come first in every such script).
  */
 const DENY = `
-local function deny(field, value, expiresAt, epoch, channel)
+local function deny(field, value, expiresAt, epoch, channel, loglen)
   redis.call('SET', KEYS[3], epoch, 'NX')
   redis.call('HSET', KEYS[1], field, value)
   redis.call('ZADD', KEYS[2], expiresAt, field)
+  redis.call('XADD', KEYS[4], 'MAXLEN', '~', loglen, '*', 'm', field .. '=' .. value, 'e', redis.call('GET', KEYS[3]))
   redis.call('PUBLISH', channel, field .. '=' .. value)
 end
 `
 
 /**
- * KEYS: deny hash, deny zset, epoch, session.
+ * KEYS: deny hash, deny zset, epoch, feed log, session.
  * ARGV: presentedGen, now, graceMs, newExpiresAt, retentionMs, reusedReason,
- *       deny field, deny expiresAt, epoch candidate, channel, expectedNonce ('' for none).
+ *       deny field, deny expiresAt, epoch candidate, channel, expectedNonce ('' for none), log length.
  * Returns {status} or {status, HGETALL}. Mirrors decideRotation() in rules.ts.
  * With an expectedNonce that is not the session's refreshNonce: {'stale'}, nothing changed.
  * The reuse branch revokes the session and writes + publishes its `s:` entry.
  */
 export const ROTATE_REFRESH = script(DENY + `
-local k = KEYS[4]
+local k = KEYS[5]
 if redis.call('EXISTS', k) == 0 then return {'missing'} end
 local f = redis.call('HMGET', k, 'revokedAt', 'expiresAt', 'refreshGen', 'rotatedAt', 'refreshNonce')
 if ARGV[11] ~= '' and f[5] ~= ARGV[11] then return {'stale'} end
@@ -173,7 +176,7 @@ else
     status = 'grace'
   else
     redis.call('HSET', k, 'revokedAt', ARGV[2], 'revokedReason', ARGV[6])
-    deny(ARGV[7], ARGV[2] .. ':' .. ARGV[8], ARGV[8], ARGV[9], ARGV[10])
+    deny(ARGV[7], ARGV[2] .. ':' .. ARGV[8], ARGV[8], ARGV[9], ARGV[10], ARGV[12])
     status = 'reused'
   end
 end
@@ -181,25 +184,25 @@ return {status, redis.call('HGETALL', k)}
 `)
 
 /**
- * KEYS: deny hash, deny zset, epoch, session.
- * ARGV: now, reason, deny field, deny expiresAt, epoch candidate, channel.
+ * KEYS: deny hash, deny zset, epoch, feed log, session.
+ * ARGV: now, reason, deny field, deny expiresAt, epoch candidate, channel, log length.
  * Returns HGETALL, or nil when missing. Keeps the first revocation; only a session
  * that is revoked now gets its `s:` entry written and published.
  */
 export const REVOKE_SESSION = script(DENY + `
-local k = KEYS[4]
+local k = KEYS[5]
 if redis.call('EXISTS', k) == 0 then return false end
 if redis.call('HEXISTS', k, 'revokedAt') == 0 then
   redis.call('HSET', k, 'revokedAt', ARGV[1], 'revokedReason', ARGV[2])
-  deny(ARGV[3], ARGV[1] .. ':' .. ARGV[4], ARGV[4], ARGV[5], ARGV[6])
+  deny(ARGV[3], ARGV[1] .. ':' .. ARGV[4], ARGV[4], ARGV[5], ARGV[6], ARGV[7])
 end
 return redis.call('HGETALL', k)
 `)
 
 /**
- * KEYS: deny hash, deny zset, epoch, then the user's sessions (from the index).
+ * KEYS: deny hash, deny zset, epoch, feed log, then the user's sessions (from the index).
  * ARGV: userId, now, reason, deny field (`u:<userId>`), deny expiresAt, exceptSid ('' for
- *       none), epoch candidate, channel.
+ *       none), epoch candidate, channel, log length.
  * Revokes each listed session that is live and the user's, then writes ONE user entry
  * (merged with an existing one: the later revokedAt and expiresAt, this call's
  * exceptSid; mirrors mergeUserEntry() in denylist.ts) and publishes it.
@@ -208,7 +211,7 @@ return redis.call('HGETALL', k)
  */
 export const REVOKE_USER_SESSIONS = script(DENY + `
 local outcomes = {}
-for i = 4, #KEYS do
+for i = 5, #KEYS do
   local f = redis.call('HMGET', KEYS[i], 'userId', 'revokedAt', 'expiresAt')
   if f[1] ~= ARGV[1] then
     outcomes[#outcomes + 1] = 'gone'
@@ -230,7 +233,7 @@ if old then
 end
 local value = revokedAt .. ':' .. expiresAt
 if ARGV[6] ~= '' then value = value .. ':' .. ARGV[6] end
-deny(ARGV[4], value, expiresAt, ARGV[7], ARGV[8])
+deny(ARGV[4], value, expiresAt, ARGV[7], ARGV[8], ARGV[9])
 return outcomes
 `)
 
@@ -238,6 +241,19 @@ return outcomes
 export const ENSURE_EPOCH = script(`
 redis.call('SET', KEYS[1], ARGV[1], 'NX')
 return redis.call('GET', KEYS[1])
+`)
+
+/**
+ * KEYS: epoch, feed log. ARGV: epoch candidate. The head of a snapshot: the epoch in
+ * force (created when missing) and the id of the newest logged entry ('0-0' when none),
+ * read together before the denylist hash is scanned.
+ */
+export const FEED_HEAD = script(`
+redis.call('SET', KEYS[1], ARGV[1], 'NX')
+local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
+local id = '0-0'
+if #last > 0 then id = last[1][1] end
+return {redis.call('GET', KEYS[1]), id}
 `)
 
 /**

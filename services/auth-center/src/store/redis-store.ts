@@ -1,16 +1,17 @@
 import { Cluster, type RedisOptions } from 'ioredis'
 import { StoreUnavailableError } from '../errors.js'
 import type { AuthCode, Consent, RevocationListener, RiskEvent, RotateStatus, Session, SmsCheckResult, Store } from './store.js'
-import type { StoredClient } from './store.js'
+import type { LoggedRevocation, StoredClient } from './store.js'
 import {
-  DEFAULT_DENY_TTL_MS, assertDenyTtl, denyMessage, newEpoch, sessionField, userField
+  DEFAULT_DENY_TTL_MS, DEFAULT_FEED_LOG_MAX, assertDenyTtl, comparePositions, denyMessage, epochTag, formatCursor, newEpoch, parseCursor,
+  sessionField, userField
 } from './denylist.js'
 import {
   REUSED_REASON, RISK_EVENTS_KEPT, RISK_EVENTS_TTL_MS, assertCandidate, assertSmsOptions, assertWindow, byCreatedAt, isLive, sessionRetentionMs
 } from './rules.js'
 import { decodeSession, decodeUser, encodeSession, encodeUser, flatToHash } from './redis-codec.js'
 import {
-  CHECK_SMS_CODE, CREATE_SESSION, ENSURE_EPOCH, GET_OR_CREATE_USER, HIT, INDEX_SESSION, ISSUE_SMS_CODE, RELEASE_HIT,
+  CHECK_SMS_CODE, CREATE_SESSION, ENSURE_EPOCH, FEED_HEAD, GET_OR_CREATE_USER, HIT, INDEX_SESSION, ISSUE_SMS_CODE, RELEASE_HIT,
   PRUNE_DENYLIST, REVOKE_SESSION, TAKE_AUTH_CODE, BIND_AUTH_CODE, REPLAY_AUTH_CODE, REVOKE_USER_SESSIONS, ROTATE_REFRESH, SET_PASSWORD, runScript,
   type LuaScript, type RedisClient
 } from './redis-scripts.js'
@@ -64,6 +65,8 @@ export interface RedisStoreOptions {
    * lifetime of any client + clock tolerance (default 2 min + 5 s). The app passes it.
    */
   denyTtlMs?: number
+  /** About how many revocations the feed log (`<prefix>deny:log`, a Redis Stream) keeps for resuming readers (default 10,000). */
+  feedLogMax?: number
 }
 
 /**
@@ -85,9 +88,10 @@ export interface RedisStoreOptions {
  * | `ac:deny`                   | hash   | none (pruned through the zset)   |
  * | `ac:deny:exp`               | zset   | none (field by expiresAtMs)      |
  * | `ac:epoch`                  | string | none                             |
+ * | `ac:deny:log`               | stream | none (trimmed to ~10,000 entries)|
  * | channel `ac:revocations`    | pubsub | one message per denylist entry   |
  *
- * The last four are the revocation feed of docs/revocation-protocol.md, whose names
+ * The last five are the revocation feed of docs/revocation-protocol.md, whose names
  * are fixed by that protocol. The scripts that revoke (rotation's reuse branch,
  * revokeSession, revokeUserSessions) touch them together with the session keys, so
  * they need a single Redis (or Sentinel): under Redis Cluster these keys sit in
@@ -114,8 +118,9 @@ export function createRedisStore (client: RedisClient, opts: RedisStoreOptions =
   assertDenyTtl(denyTtlMs, 'createRedisStore')
   const key = keys(prefix)
   /** KEYS every revoking script starts with (see DENY in redis-scripts.ts). */
-  const denyKeys = [key.deny, key.denyExp, key.epoch]
-  const feed = subscriber(client, key.channel)
+  const denyKeys = [key.deny, key.denyExp, key.epoch, key.log]
+  const feedLogMax = opts.feedLogMax ?? DEFAULT_FEED_LOG_MAX
+  const feed = follower(client, key.log)
 
   /** The one place backend failures become StoreUnavailableError. */
   async function io<T> (op: () => Promise<T>): Promise<T> {
@@ -234,7 +239,7 @@ export function createRedisStore (client: RedisClient, opts: RedisStoreOptions =
       const retention = sessionRetentionMs(session.expiresAt, session.createdAt)
       // An epoch older than every session in this Redis: after Redis came back empty,
       // the first login makes it (instead of a later revocation or verifier whose
-      // epoch would refuse this login's tokens). Floored to the second, see newEpoch.
+      // epoch would refuse this login's tokens). At createdAt, the login's `iat`, see newEpoch.
       // Sent together with the session write (one round trip, not two): the epoch's
       // value depends only on createdAt, and both are done before any token leaves.
       await Promise.all([
@@ -254,7 +259,7 @@ export function createRedisStore (client: RedisClient, opts: RedisStoreOptions =
       const reply = await run(ROTATE_REFRESH, [...denyKeys, key.session(sessionId)], [
         presentedGen, String(now), graceMs, String(newExpiresAt),
         sessionRetentionMs(newExpiresAt, now), REUSED_REASON,
-        sessionField(sessionId), String(now + denyTtlMs), newEpoch(now), key.channel, expectedNonce ?? ''
+        sessionField(sessionId), String(now + denyTtlMs), newEpoch(now), key.channel, expectedNonce ?? '', feedLogMax
       ])
       if (!Array.isArray(reply) || typeof reply[0] !== 'string') throw new Error('unexpected rotateRefresh reply')
       const status = reply[0] as RotateStatus
@@ -264,7 +269,7 @@ export function createRedisStore (client: RedisClient, opts: RedisStoreOptions =
 
     async revokeSession (id, reason, now) {
       const reply = await run(REVOKE_SESSION, [...denyKeys, key.session(id)], [
-        String(now), reason, sessionField(id), String(now + denyTtlMs), newEpoch(now), key.channel
+        String(now), reason, sessionField(id), String(now + denyTtlMs), newEpoch(now), key.channel, feedLogMax
       ])
       return reply === null ? null : decodeSession(flatToHash(reply))
     },
@@ -277,7 +282,7 @@ export function createRedisStore (client: RedisClient, opts: RedisStoreOptions =
       const targets = ids.filter((id) => id !== exceptSessionId)
       const reply = await run(REVOKE_USER_SESSIONS, [...denyKeys, ...targets.map(key.session)], [
         userId, String(now), reason, userField(userId), String(now + denyTtlMs), exceptSessionId ?? '',
-        newEpoch(now), key.channel
+        newEpoch(now), key.channel, feedLogMax
       ])
       const outcomes = Array.isArray(reply) ? reply.map(String) : []
       prune(userId, targets.filter((_id, i) => outcomes[i] === 'gone' || outcomes[i] === 'dead'))
@@ -296,10 +301,10 @@ export function createRedisStore (client: RedisClient, opts: RedisStoreOptions =
     },
 
     async denylist () {
-      // Subscribe-then-load: a pending subscription of ours is confirmed first, so
-      // nothing published between the two can fall in a gap.
+      // Follow-then-load: a pending follower of ours knows where it starts first, so
+      // nothing logged between the two can fall in a gap.
       await feed.confirmed()
-      const epoch = String(await run(ENSURE_EPOCH, [key.epoch], [newEpoch(Date.now())]))
+      const [epoch, last] = pair(await run(FEED_HEAD, [key.epoch, key.log], [newEpoch(Date.now())])) as [string, string]
       const entries: string[] = []
       let cursor = '0'
       do {
@@ -307,11 +312,37 @@ export function createRedisStore (client: RedisClient, opts: RedisStoreOptions =
         for (let i = 0; i + 1 < flat.length; i += 2) entries.push(denyMessage(flat[i]!, flat[i + 1]!))
         cursor = next
       } while (cursor !== '0')
-      return { epoch, entries }
+      return { epoch: String(epoch), entries, cursor: formatCursor(String(epoch), String(last)) }
     },
 
     subscribeRevocations (listener) {
       return feed.add(listener)
+    },
+
+    async revocationsAfter (cursor, limit) {
+      const parsed = parseCursor(cursor)
+      if (parsed === undefined) return null
+      // One MULTI: the epoch, what the log has lost, and what follows the cursor.
+      const res = await io(async () => await client.multi()
+        .get(key.epoch)
+        .xinfo('STREAM', key.log)
+        .xrange(key.log, `(${parsed.position}`, '+', 'COUNT', limit)
+        .exec())
+      const epoch = res?.[0]?.[1]
+      if (typeof epoch !== 'string' || epochTag(epoch) !== parsed.tag) return null
+      const [infoErr, info] = res?.[1] ?? []
+      if (infoErr !== null && infoErr !== undefined) {
+        // No log yet (no revocation since the store was created): only its start resumes.
+        return parsed.position === '0-0' ? [] : null
+      }
+      const fields = info as unknown[]
+      const field = (name: string): string => String(fields[fields.indexOf(name) + 1] ?? '0-0')
+      // Entries up to max-deleted-entry-id were trimmed (Redis >= 7): a cursor before it may have missed some.
+      if (comparePositions(parsed.position, field('max-deleted-entry-id')) < 0) return null
+      if (comparePositions(parsed.position, field('last-generated-id')) > 0) return null
+      const [rangeErr, range] = res?.[2] ?? []
+      if (rangeErr !== null && rangeErr !== undefined) throw new StoreUnavailableError()
+      return (range as Array<[string, string[]]>).map(([id, kv]) => logged(id, kv))
     },
 
     async pruneDenylist (now) {
@@ -442,80 +473,109 @@ const PRUNE_SAMPLE = 8
 /** Denylist entries dropped per prune script (unpack() has a stack limit). */
 const PRUNE_BATCH = 1000
 
-/** How long `denylist()` waits for a pending subscription to be confirmed. */
+/** How long `denylist()` waits for a pending follower to know where it starts. */
 const SUBSCRIBE_WAIT_MS = 2000
 
-interface Subscriber {
+/** XREAD BLOCK time: below the connection's socket timeout, so a quiet log is not a dead connection. */
+const FOLLOW_BLOCK_MS = 1000
+
+interface Follower {
   add (listener: RevocationListener): () => void
-  /** Resolves once a subscription that is wanted is confirmed (or after a bounded wait). */
+  /** Resolves once a wanted follower knows its starting point (or after a bounded wait). */
   confirmed (): Promise<void>
   close (): Promise<void>
 }
 
+/** A feed log entry (`m` = the message, `e` = the epoch it was logged in) as a LoggedRevocation. */
+function logged (id: string, kv: string[]): LoggedRevocation {
+  let message = ''
+  let epoch = ''
+  for (let i = 0; i + 1 < kv.length; i += 2) {
+    if (kv[i] === 'm') message = kv[i + 1]!
+    else if (kv[i] === 'e') epoch = kv[i + 1]!
+  }
+  return { message, cursor: formatCursor(epoch, id) }
+}
+
 /**
- * The Redis driver's side of `subscribeRevocations`: one connection in subscriber
- * mode, a `duplicate()` of the lent client, opened for the first listener and closed
- * after the last one leaves. It SUBSCRIBEs on every 'ready' (first connect and each
- * reconnect). Messages published while it was disconnected are lost: a verifier
- * that must survive that follows the feed on its own Redis connection, which
- * reloads the whole list after each reconnect (docs/revocation-protocol.md).
+ * The Redis driver's side of `subscribeRevocations`: one connection of its own (a
+ * `duplicate()` of the lent client), opened for the first listener and closed after
+ * the last one leaves, that follows the feed log with XREAD BLOCK from the newest entry
+ * at start. After a lost connection it goes on from the last id it delivered, so an
+ * auth-center replica misses nothing another replica logged meanwhile (only what the
+ * log trimmed, which readers then learn as `reset`).
  */
-function subscriber (client: RedisClient, channel: string): Subscriber {
+function follower (client: RedisClient, logKey: string): Follower {
   const listeners = new Set<RevocationListener>()
-  let conn: RedisClient | undefined
-  let ready: Promise<void> | undefined
+  let stop: (() => void) | undefined
+  let started: Promise<void> | undefined
 
   function open (): void {
-    const override = {
-      // SUBSCRIBE is sent from the 'ready' handler; nothing is resent by ioredis.
-      enableOfflineQueue: true,
-      autoResubscribe: false,
-      lazyConnect: false
-    }
-    const c: RedisClient = client instanceof Cluster ? client.duplicate(undefined, override) : client.duplicate(override)
-    conn = c
+    const override = { enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined, lazyConnect: false }
+    const c: RedisClient = client instanceof Cluster ? client.duplicate(undefined, override as never) : client.duplicate(override as never)
     c.on('error', () => {})
-    c.on('message', (ch: string, message: string) => {
-      if (ch !== channel) return
-      for (const l of [...listeners]) {
-        try { l(message) } catch {}
+    let closed = false
+    let resolveStarted!: () => void
+    started = new Promise((resolve) => { resolveStarted = resolve })
+    stop = () => {
+      closed = true
+      c.disconnect()
+    }
+    const pause = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
+    void (async () => {
+      let last: string | undefined
+      while (!closed && last === undefined) {
+        try {
+          const head = await c.xrevrange(logKey, '+', '-', 'COUNT', 1)
+          last = head[0]?.[0] ?? '0-0'
+        } catch { await pause(200) }
       }
-    })
-    let resolveReady!: () => void
-    ready = new Promise((resolve) => { resolveReady = resolve })
-    c.on('ready', () => {
-      c.subscribe(channel).then(() => { resolveReady() }, () => {})
-    })
+      resolveStarted()
+      while (!closed) {
+        try {
+          const res = await c.xread('COUNT', 1000, 'BLOCK', FOLLOW_BLOCK_MS, 'STREAMS', logKey, last!) as Array<[string, Array<[string, string[]]>]> | null
+          for (const [, entries] of res ?? []) {
+            for (const [id, kv] of entries) {
+              last = id
+              const { message, cursor } = logged(id, kv)
+              for (const l of [...listeners]) {
+                try { l(message, cursor) } catch {}
+              }
+            }
+          }
+        } catch {
+          if (!closed) await pause(200)
+        }
+      }
+    })()
   }
 
   return {
     add (listener) {
       if (typeof listener !== 'function') throw new TypeError('subscribeRevocations: listener must be a function')
-      const own: RevocationListener = (m) => { listener(m) }
+      const own: RevocationListener = (m, cur) => { listener(m, cur) }
       listeners.add(own)
-      if (conn === undefined) open()
+      if (stop === undefined) open()
       return () => {
         listeners.delete(own)
-        if (listeners.size === 0 && conn !== undefined) {
-          const c = conn
-          conn = undefined
-          ready = undefined
-          c.quit().catch(() => { c.disconnect() })
+        if (listeners.size === 0 && stop !== undefined) {
+          stop()
+          stop = undefined
+          started = undefined
         }
       }
     },
     async confirmed () {
-      if (ready === undefined) return
+      if (started === undefined) return
       let timer: NodeJS.Timeout | undefined
-      await Promise.race([ready, new Promise<void>((resolve) => { timer = setTimeout(resolve, SUBSCRIBE_WAIT_MS) })])
+      await Promise.race([started, new Promise<void>((resolve) => { timer = setTimeout(resolve, SUBSCRIBE_WAIT_MS) })])
       clearTimeout(timer)
     },
     async close () {
       listeners.clear()
-      const c = conn
-      conn = undefined
-      ready = undefined
-      if (c !== undefined) await c.quit().catch(() => { c.disconnect() })
+      stop?.()
+      stop = undefined
+      started = undefined
     }
   }
 }
@@ -542,6 +602,7 @@ function keys (prefix: string) {
     deny: `${prefix}deny`,
     denyExp: `${prefix}deny:exp`,
     epoch: `${prefix}epoch`,
+    log: `${prefix}deny:log`,
     channel: `${prefix}revocations`
   }
 }

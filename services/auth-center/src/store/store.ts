@@ -14,7 +14,7 @@
  * Revocations also feed the verifiers (docs/revocation-protocol.md): every method
  * that revokes (revokeSession, revokeUserSessions, rotateRefresh's reuse branch)
  * writes the denylist entry (hash + expiry zset), creates the epoch when it is
- * missing and publishes the entry, in the SAME atomic step as the session change,
+ * missing, appends the entry to the feed log and publishes it, in the SAME atomic step as the session change,
  * so a revocation is never saved without its denylist entry.
  */
 
@@ -53,7 +53,17 @@ export interface Session {
   fgpHash?: string
   /** OAuth2 grants: the scope granted to the client (space-separated), carried into every access token. */
   scope?: string
+  /**
+   * What the session's tokens may do (their `ac_kind` claim), fixed when it starts:
+   * `first-party` (a first-party login: acts as the user), `third-party` (an OAuth2
+   * grant: only within `scope`), `client` (client credentials: `userId` is `client:<id>`).
+   * Kept in the session so that a grant stays what it is whatever later happens to its
+   * client's registration. Absent only in sessions saved before it existed: see sessionKind().
+   */
+  kind?: SessionKind
 }
+
+export type SessionKind = 'first-party' | 'third-party' | 'client'
 
 /** An OAuth2 authorization code's grant (src/oauth/codes.ts), stored under a hash of the code. */
 export interface AuthCode {
@@ -146,10 +156,24 @@ export interface RotateInput {
 
 /** What a verifier loads on start and after every reconnect (docs/revocation-protocol.md). */
 export interface Denylist {
-  /** `<createdAtMs>:<random>`: tokens with `iat * 1000 < createdAtMs` are revoked. */
+  /** `<createdAtMs>:<random>`: tokens whose `iat` (in ms) is before createdAtMs are revoked. */
   epoch: string
   /** `<field>=<value>`, e.g. `s:<sid>=<revokedAtMs>:<expiresAtMs>` or `u:<userId>=<revokedAtMs>:<expiresAtMs>[:<exceptSid>]`. */
   entries: string[]
+  /**
+   * The feed position the entries are complete up to (denylist.ts `formatCursor`): every
+   * revocation logged after it comes from `revocationsAfter(cursor)`. Read before the
+   * entries, so an entry may be in both (applying one twice changes nothing).
+   */
+  cursor: string
+}
+
+/** A revocation as the feed log holds it. */
+export interface LoggedRevocation {
+  /** `<field>=<value>`, as in Denylist.entries. */
+  message: string
+  /** Its place in the store's log, global to the store (any replica can resume from it). */
+  cursor: string
 }
 
 /**
@@ -162,8 +186,8 @@ export interface StoredClient {
   registration: Record<string, unknown>
 }
 
-/** Receives each revocation as published: `<field>=<value>`, the same text as the hash. */
-export type RevocationListener = (message: string) => void
+/** Receives each revocation as published: `<field>=<value>`, the same text as the hash, and its feed cursor. */
+export type RevocationListener = (message: string, cursor: string) => void
 
 export interface Store {
   readonly driver: 'memory' | 'redis'
@@ -241,6 +265,13 @@ export interface Store {
    * Returns the function that unsubscribes this listener.
    */
   subscribeRevocations (listener: RevocationListener): () => void
+  /**
+   * The logged revocations after `cursor`, oldest first, at most `limit`; `null` when the
+   * log cannot answer for that cursor (another epoch, trimmed past it, malformed): the
+   * reader must load the whole denylist again. A new driver implements this and
+   * `subscribeRevocations` (with cursors) to serve the HTTP feed (src/revocations/).
+   */
+  revocationsAfter (cursor: string, limit: number): Promise<LoggedRevocation[] | null>
   /** Drops the entries whose `expiresAtMs <= now` (hash and zset in one step); returns how many. */
   pruneDenylist (now: number): Promise<number>
 

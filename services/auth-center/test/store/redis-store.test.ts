@@ -175,22 +175,26 @@ t.test('redis revocation feed (docs/revocation-protocol.md)', async (t) => {
     t.equal(await client.hget('feed1:deny', 'u:u1'), `${now + 1}:${now + 60_001}:keep-me`)
   })
 
-  t.test('the store\'s own subscription (a duplicate() connection) gets the same messages, and closes with the store', async (t) => {
+  t.test('the store\'s own follower (a duplicate() connection on the feed log) gets the same messages with cursors, and closes with the store', async (t) => {
     const client = await newClient(t, server.url)
     const store = createRedisStore(client, { prefix: 'feed2:' })
     const got: string[] = []
-    store.subscribeRevocations((m) => { got.push(m) })
-    await store.denylist()
-    const before = Number(String(await client.client('LIST')).split('\n').filter((l) => l.includes('cmd=subscribe')).length)
-    t.ok(before >= 1, 'a subscriber connection exists')
+    const cursors: string[] = []
+    store.subscribeRevocations((m, c) => { got.push(m); cursors.push(c) })
+    const snapshot = await store.denylist()
+    const followers = async (): Promise<number> => String(await client.client('LIST')).split('\n').filter((l) => l.includes('cmd=xread')).length
+    await pollUntil(async () => await followers() >= 1)
+    const before = await followers()
     const now = Date.now()
     const s = newSession('u1', now)
     await store.createSession(s)
     await store.revokeSession(s.id, 'logout', now)
     await pollUntil(async () => got.length === 1)
     t.equal(got[0], `s:${s.id}=${now}:${now + DEFAULT_DENY_TTL_MS}`)
+    t.same(await store.revocationsAfter(snapshot.cursor, 10), [{ message: got[0], cursor: cursors[0] }], 'the log resumes from the snapshot cursor')
+    t.same(await store.revocationsAfter(cursors[0]!, 10), [], 'nothing after the last one')
     await store.close()
-    await pollUntil(async () => String(await client.client('LIST')).split('\n').filter((l) => l.includes('cmd=subscribe')).length < before)
+    await pollUntil(async () => await followers() < before)
   })
 
   t.test('denylist() reads the whole hash (HSCAN) and prune removes from hash and zset together', async (t) => {

@@ -285,6 +285,24 @@ export async function storeContract (t: Test, name: string, makeStore: () => Pro
         t.equal(await store.getSession(randomUUID()), null)
       })
 
+      t.test('a session keeps its kind (first-party, third-party, client) and an empty scope, through rotation and revocation', async (t) => {
+        const store = await fresh(t)
+        const now = Date.now()
+        const kinds = [
+          newSession(randomUUID(), now, { kind: 'first-party' }),
+          newSession(randomUUID(), now, { kind: 'third-party', clientId: 'partner', scope: '' }),
+          newSession('client:partner', now, { kind: 'client', clientId: 'partner', scope: 'reports' })
+        ]
+        for (const s of kinds) await store.createSession(s)
+        for (const s of kinds) t.strictSame(await store.getSession(s.id), s, s.kind!)
+        const rotated = await store.rotateRefresh({ sessionId: kinds[1]!.id, presentedGen: 1, now, graceMs: 10_000, newExpiresAt: now + 60_000 })
+        t.equal(rotated.status, 'rotated')
+        t.equal(rotated.session?.kind, 'third-party', 'the rotation step returns it')
+        t.equal(rotated.session?.scope, '', 'an empty scope stays an empty scope, not an absent one')
+        t.equal((await store.revokeSession(kinds[1]!.id, 'logout', now))?.kind, 'third-party')
+        t.equal((await store.getSession(kinds[1]!.id))?.kind, 'third-party', 'still after the revocation')
+      })
+
       t.test('listUserSessions: live ones only, oldest first, only this user\'s', async (t) => {
         const store = await fresh(t)
         const now = Date.now()
@@ -515,14 +533,37 @@ export async function storeContract (t: Test, name: string, makeStore: () => Pro
         return new Map(entries.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]))
       }
 
-      t.test('the epoch is "<createdAtMs>:<random>", made once, floored to the second', async (t) => {
+      t.test('the feed log: a snapshot cursor resumes with exactly the later entries, in order; a foreign or malformed cursor cannot', async (t) => {
         const store = await fresh(t)
+        const live: Array<[string, string]> = []
+        t.teardown(store.subscribeRevocations((m, c) => { live.push([m, c]) }))
+        const snapshot = await store.denylist()
+        t.same(await store.revocationsAfter(snapshot.cursor, 10), [], 'nothing logged after the snapshot yet')
         const now = Date.now()
+        for (const id of ['a', 'b', 'c']) {
+          await store.createSession(newSession('feed-user', now, { id: `feed-${id}` }))
+          await store.revokeSession(`feed-${id}`, 'logout', now)
+        }
+        await store.revokeUserSessions('feed-user-2', 'admin', now)
+        const after = await store.revocationsAfter(snapshot.cursor, 10)
+        t.equal(after?.length, 4, 'exactly the four revocations')
+        t.same(after?.map((e) => e.message.slice(0, e.message.indexOf('='))), ['s:feed-a', 's:feed-b', 's:feed-c', 'u:feed-user-2'])
+        await pollUntil(async () => live.length === 4)
+        t.same(live, after!.map((e) => [e.message, e.cursor]), 'subscribers got the same entries with the same cursors')
+        t.same(await store.revocationsAfter(after![1]!.cursor, 10), after!.slice(2), 'resuming from the second gives the last two')
+        t.same(await store.revocationsAfter(snapshot.cursor, 1), after!.slice(0, 1), 'limit')
+        t.same(await store.revocationsAfter(after![3]!.cursor, 10), [], 'nothing after the last')
+        const foreign = `0123456789abcdef.${after![0]!.cursor.split('.')[1]!}`
+        t.equal(await store.revocationsAfter(foreign, 10), null, 'another epoch: reload')
+        t.equal(await store.revocationsAfter('not-a-cursor', 10), null, 'malformed: reload')
+      })
+
+      t.test('the epoch is "<createdAtMs>:<random>", made once, at millisecond resolution', async (t) => {
+        const store = await fresh(t)
+        const now = Math.floor(Date.now() / 1000) * 1000 + 737
         const epoch = await store.ensureEpoch(now)
         t.match(epoch, /^\d+:[0-9a-f]{16}$/)
-        const created = Number(epoch.split(':')[0])
-        t.equal(created % 1000, 0, 'a whole second')
-        t.ok(created <= now && created > now - 1000, `created ${created} for now ${now}`)
+        t.equal(Number(epoch.split(':')[0]), now, 'the very millisecond, not floored to the second')
         t.equal(await store.ensureEpoch(now + 10_000), epoch, 'SET NX: the first one stays')
         t.equal((await store.denylist()).epoch, epoch)
       })
@@ -701,5 +742,14 @@ function newSession (userId: string, createdAt: number, over: Partial<Session> =
     rotatedAt: 0,
     refreshNonce: randomUUID(),
     ...over
+  }
+}
+
+/** Polls until `check` holds (the Redis follower delivers asynchronously); fails after `timeoutMs`. */
+async function pollUntil (check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const started = Date.now()
+  while (!(await check())) {
+    if (Date.now() - started > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 10))
   }
 }
