@@ -68,7 +68,8 @@ export async function startAuthCenter (env: Record<string, string> = {}, opts: {
     },
     async close () {
       await app.close()
-      if (opts.dataDir === undefined) await rm(dataDir, { recursive: true, force: true })
+      // maxRetries: a key file being written as the app closes would make the removal fail (ENOTEMPTY).
+      if (opts.dataDir === undefined) await rm(dataDir, { recursive: true, force: true, maxRetries: 3 })
     }
   }
 }

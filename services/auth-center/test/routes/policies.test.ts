@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap'
 import { createHash, randomUUID } from 'node:crypto'
-import { writeFile } from 'node:fs/promises'
+import { rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { tmpdir } from 'node:os'
 import { claimsOf, dpopKey } from '../helpers/dpop.js'
@@ -11,6 +11,7 @@ const ADMIN = 'admin-credential-for-tests-0123456789'
 
 async function withClients (t: Test) {
   const file = join(tmpdir(), `clients-${randomUUID()}.json`)
+  t.teardown(() => rm(file, { force: true }))
   await writeFile(file, JSON.stringify({
     clients: [
       { client_id: 'legacy', policy: { refresh: false } },

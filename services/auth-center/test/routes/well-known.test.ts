@@ -1,5 +1,5 @@
 import t from 'tap'
-import { stat } from 'node:fs/promises'
+import { rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createVerifier } from '@authcenter/verifier'
 import { KeyRing } from '../../src/keys/key-ring.js'
@@ -57,7 +57,8 @@ t.test('keys are generated once, kept private on disk and reused after a restart
   t.equal((await stat(join(dataDir, KEYS_FILE))).mode & 0o777, 0o600, 'key file is 0600')
 
   const second = await startAuthCenter({}, { dataDir })
-  t.teardown(() => second.close())
+  // The directory is the first start's, so neither close() removes it (it holds signing keys).
+  t.teardown(async () => { await second.close(); await rm(dataDir, { recursive: true, force: true, maxRetries: 3 }) })
   const jwks = (await second.call('GET', '/.well-known/jwks.json')).body
   t.same(jwks.keys.map((k: { kid: string }) => k.kid), [kid], 'same key after restart')
   const verify = createVerifier({ issuer: 'http://auth.test', audience: 'authcenter', jwksUri: `${second.url}/.well-known/jwks.json` })

@@ -3,7 +3,7 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createWebhookSender } from '../../src/sms/webhook-sender.js'
 import { build, loadConfig } from '../../src/app.js'
-import { mkdtemp } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -42,10 +42,12 @@ t.test('the route answers 502 SMS_DELIVERY_FAILED when the webhook fails, and ne
   t.teardown(gw.close)
   const logs: string[] = []
   const { Writable } = await import('node:stream')
-  const app = await build(loadConfig({ SMS_SENDER: 'webhook', SMS_WEBHOOK_URL: gw.url, AUTH_DATA_DIR: await mkdtemp(join(tmpdir(), 'ac-')) }), {
+  const dataDir = await mkdtemp(join(tmpdir(), 'ac-'))
+  const app = await build(loadConfig({ SMS_SENDER: 'webhook', SMS_WEBHOOK_URL: gw.url, AUTH_DATA_DIR: dataDir }), {
     logStream: new Writable({ write (c, _e, cb) { logs.push(String(c)); cb() } })
   })
-  t.teardown(() => app.close())
+  // The data directory holds signing keys: removed once the app is closed.
+  t.teardown(async () => { await app.close(); await rm(dataDir, { recursive: true, force: true, maxRetries: 3 }) })
   const r = await app.inject({ method: 'POST', url: '/auth/sms-code', payload: { mobile: '13800138000' } })
   t.equal(r.statusCode, 502)
   t.equal(r.json().code, 'SMS_DELIVERY_FAILED')
