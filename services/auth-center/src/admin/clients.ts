@@ -9,6 +9,7 @@ import { ClientExistsError, ClientNotFoundError, ClientReadOnlyError, InvalidCli
 import { hashClientSecret } from '../oauth/client-auth.js'
 import { AUTH_METHODS, OAuthClientFields } from '../oauth/client-config.js'
 import { replies } from '../schemas.js'
+import { clientSubject } from '../sessions/kind.js'
 import { revokeSession, revokeUserSessions } from '../sessions/revoke.js'
 import type { StoredClient } from '../store/store.js'
 
@@ -113,7 +114,7 @@ export function adminClientRoutes (app: FastifyInstance): void {
   /**
    * Deletes the client, then revokes every grant it has: the sessions its
    * authorization codes made (indexed per client in the store) one by one, and its
-   * client-credentials sessions (user = the client) with one user-level revocation,
+   * client-credentials sessions (user = `client:<id>`, never a user's id) with one user-level revocation,
    * all through sessions/revoke.ts. Its refresh tokens and access tokens die with them.
    */
   r.delete('/admin/clients/:id', {
@@ -130,7 +131,7 @@ export function adminClientRoutes (app: FastifyInstance): void {
       const s = await deps.store.getSession(sid)
       if (s !== null && s.revokedAt === undefined && await revokeSession(deps, sid, 'admin')) revoked++
     }
-    revoked += (await revokeUserSessions(deps, id, 'admin')).length
+    revoked += (await revokeUserSessions(deps, clientSubject(id), 'admin')).length
     request.log.info({ clientId: id, revoked }, 'oauth client deleted')
     return { revoked }
   })

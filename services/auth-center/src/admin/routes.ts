@@ -6,6 +6,7 @@ import { AdminForbiddenError, AdminUnauthorizedError, SessionNotFoundError, User
 import { replies } from '../schemas.js'
 import { revokeSession, revokeUserSessions } from '../sessions/revoke.js'
 import { AdminSessionView, SessionId, viewSession } from '../sessions/view.js'
+import { presentedToken, resourceChallenge } from '../auth/resource-token.js'
 import { adminTokenVerdict } from './admin-token.js'
 import { adminClientRoutes } from './clients.js'
 
@@ -39,16 +40,20 @@ const adminRoutes: FastifyPluginAsyncTypebox<AdminOptions> = async (app, opts) =
   const expected = opts.token === undefined ? undefined : sha256(opts.token)
 
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    const header = request.headers.authorization
-    const m = header === undefined ? null : /^Bearer +(\S+) *$/i.exec(header)
-    if (m === null) {
+    const presented = presentedToken(request.headers.authorization)
+    if (presented === undefined) {
       reply.header('www-authenticate', 'Bearer realm="admin"')
       throw new AdminUnauthorizedError()
     }
-    const presented = m[1]!
-    const staticOk = expected !== undefined && timingSafeEqual(sha256(presented), expected)
+    const staticOk = presented.scheme === 'bearer' && expected !== undefined && timingSafeEqual(sha256(presented.token), expected)
     if (!staticOk) {
-      const verdict = await adminTokenVerdict(app.deps, presented)
+      const verdict = await adminTokenVerdict(app.deps, request, presented)
+      if (typeof verdict === 'object') {
+        // A DPoP-bound admin token as Bearer, or without a good proof (RFC 9449 §7.1).
+        if (verdict.code === 'USE_DPOP_NONCE' && verdict.nonce !== undefined) reply.header('dpop-nonce', verdict.nonce)
+        reply.header('www-authenticate', resourceChallenge('admin', verdict))
+        throw new AdminUnauthorizedError()
+      }
       if (verdict === 'insufficient_scope') {
         reply.header('www-authenticate', 'Bearer realm="admin", error="insufficient_scope", scope="admin"')
         throw new AdminForbiddenError()

@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fa
 import { createVerifier } from '@authcenter/verifier'
 import verifierPlugin from '@authcenter/verifier/fastify'
 import { FirstPartyOnlyError, SessionRevokedError } from '../errors.js'
+import { sessionKind } from '../sessions/kind.js'
 import type { Session } from '../store/store.js'
 
 declare module 'fastify' {
@@ -30,10 +31,13 @@ export default fp(async (app) => {
     jwksUri,
     fetch: async () => new Response(JSON.stringify(keys.jwks()), { headers: { 'content-type': 'application/json' } }),
     // The key ring is in this process: refetching on an unknown kid costs nothing.
-    cooldownDuration: 0
+    cooldownDuration: 0,
+    // DPoP proofs at our own endpoints are single use across replicas: the store marks them (one atomic SET NX).
+    dpop: { replay: { checkAndMark: async (key, expiresAtMs) => await app.deps.store.markOnce(`dpop:${key}`, Math.max(1, expiresAtMs - app.deps.now())) } }
   })
   app.addHook('onClose', async () => { verifier.close() })
-  await app.register(verifierPlugin, { verifier })
+  // A proof's htu is the issuer's URL + the path (what clients are told), never the Host header.
+  await app.register(verifierPlugin, { verifier, publicUrl: config.issuer })
   app.decorateRequest('session', null)
 
   app.decorate('requireSession', () => {
@@ -42,14 +46,16 @@ export default fp(async (app) => {
     return async function requireSession (request: FastifyRequest, reply: FastifyReply) {
       await authenticate.call(app, request, reply)
       if (reply.sent) return
-      // The session APIs are the user's own: a third-party (OAuth) token must not reach them.
-      // (lookup: also clients registered through the admin API, whichever replica registered them)
-      if ((await app.deps.clients.lookup(request.auth?.clientId ?? ''))?.type === 'oauth') throw new FirstPartyOnlyError()
-      const sid = request.auth?.sid
+      // The session APIs are the user's own: only a token that proves it is first-party
+      // (ac_kind) reaches them, and only of a session that is one, whatever its client's
+      // registration says now (a client removed from the clients file leaves its grants third-party).
+      if (request.auth?.kind !== 'first-party') throw new FirstPartyOnlyError()
+      const sid = request.auth.sid
       const session = sid === undefined ? null : await app.deps.store.getSession(sid)
-      if (session === null || session.revokedAt !== undefined || session.userId !== request.auth?.sub) {
+      if (session === null || session.revokedAt !== undefined || session.userId !== request.auth.sub) {
         throw new SessionRevokedError()
       }
+      if (sessionKind(session, app.deps.clients) !== 'first-party') throw new FirstPartyOnlyError()
       request.session = session
     }
   })

@@ -31,14 +31,16 @@ function nonces (deps: Deps): DpopNonces {
  * public URL (issuer + path). The jti replay cache is the store, so every replica
  * shares it and check-and-mark is one atomic step.
  */
-export async function dpopProof (deps: Deps, facts: RequestFacts, path: string, jkt?: string): Promise<string> {
+export async function dpopProof (deps: Deps, facts: RequestFacts, path: string, jkt?: string, request: { method?: string, accessToken?: string } = {}): Promise<string> {
   try {
     const proof = await checkDpopProof({
       proof: facts.dpop,
-      method: 'POST',
+      method: request.method ?? 'POST',
       url: deps.config.issuer + path,
       ...(jkt !== undefined ? { jkt } : {}),
-      replay: { checkAndMark: async (key, expiresAtMs) => await deps.store.markOnce(`dpop:${key}`, expiresAtMs - deps.now()) },
+      // At a resource endpoint (userinfo, admin API): `ath`, the hash of the token the proof comes with.
+      ...(request.accessToken !== undefined ? { accessToken: request.accessToken } : {}),
+      replay: { checkAndMark: async (key, expiresAtMs) => await deps.store.markOnce(`dpop:${key}`, Math.max(1, expiresAtMs - deps.now())) },
       nonces: nonces(deps),
       now: deps.now()
     })

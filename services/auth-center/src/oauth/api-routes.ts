@@ -12,6 +12,7 @@ import { refreshTokenGrant } from './grants/refresh-token.js'
 import { tokenEndpointBinding } from './dpop.js'
 import { requestFacts } from '../auth/request-facts.js'
 import { findRefreshSession, verifyOwnAccessToken } from './own-tokens.js'
+import { isProblem, presentedToken, resourceChallenge, resourceToken, type PresentedToken } from '../auth/resource-token.js'
 import { OPENID, splitScope } from './scopes.js'
 
 export const OAuthErrorReply = Type.Object({ error: Type.String(), error_description: Type.Optional(Type.String()) })
@@ -32,7 +33,9 @@ const IntrospectionReply = Type.Object({
   iat: Type.Optional(Type.Integer()),
   jti: Type.Optional(Type.String()),
   sid: Type.Optional(Type.String()),
-  token_type: Type.Optional(Type.String())
+  token_type: Type.Optional(Type.String()),
+  /** RFC 9449 §6.2: the key a DPoP-bound token is bound to. */
+  cnf: Type.Optional(Type.Object({ jkt: Type.String() }))
 })
 
 const UserinfoReply = Type.Object({
@@ -90,9 +93,12 @@ const oauthApiRoutes: FastifyPluginAsyncTypebox = async (app) => {
     if (access !== undefined) {
       const c = access.claims
       if (c.client_id !== client.clientId) return inactive
+      const jkt = typeof c.cnf?.jkt === 'string' ? c.cnf.jkt : undefined
       return {
         active: true,
-        token_type: 'Bearer',
+        // RFC 9449 §6.2: a DPoP-bound token is of type DPoP, and says which key it is bound to.
+        token_type: jkt !== undefined ? 'DPoP' : 'Bearer',
+        ...(jkt !== undefined ? { cnf: { jkt } } : {}),
         ...(c.scope !== undefined ? { scope: c.scope } : {}),
         client_id: c.client_id,
         sub: c.sub!,
@@ -111,6 +117,8 @@ const oauthApiRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return {
       active: true,
       token_type: 'refresh_token',
+      // A bound grant's refresh token is usable only with its key (RFC 9449 §5): say which.
+      ...(session.jkt !== undefined ? { cnf: { jkt: session.jkt } } : {}),
       ...(session.scope !== undefined ? { scope: session.scope } : {}),
       client_id: session.clientId,
       sub: session.userId,
@@ -142,14 +150,19 @@ const oauthApiRoutes: FastifyPluginAsyncTypebox = async (app) => {
   async function userinfo (request: FastifyRequest, reply: FastifyReply): Promise<{ sub: string, phone_number?: string, phone_number_verified?: boolean }> {
     noStore(reply)
     const header = request.headers.authorization
-    const m = /^Bearer +(\S+) *$/i.exec(header ?? '')
+    // `Bearer <token>`, or `DPoP <token>` with a proof for a DPoP-bound token (RFC 9449 §7.1).
+    const fromHeader = presentedToken(header)
     // RFC 6750 §2.2: a POST may carry the token as a form parameter instead, never both.
     const inBody = (request.body as Params | undefined)?.access_token
     if (inBody !== undefined && header !== undefined) throw invalidRequest('send the access token in one place only')
-    const presented = m?.[1] ?? inBody
+    const presented: PresentedToken | undefined = fromHeader ?? (inBody !== undefined ? { scheme: 'bearer', token: inBody } : undefined)
     if (presented === undefined) throw new OAuthError('invalid_request', 'a Bearer access token is required', 401, 'Bearer realm="userinfo"')
-    const access = await verifyOwnAccessToken(deps, presented)
-    if (access === undefined) throw new OAuthError('invalid_token', 'the access token is not valid', 401, 'Bearer realm="userinfo", error="invalid_token"')
+    const access = await resourceToken(deps, request, presented)
+    if (isProblem(access)) {
+      if (access.code === 'USE_DPOP_NONCE' && access.nonce !== undefined) reply.header('dpop-nonce', access.nonce)
+      const error = access.code === 'INVALID_DPOP_PROOF' ? 'invalid_dpop_proof' : access.code === 'USE_DPOP_NONCE' ? 'use_dpop_nonce' : 'invalid_token'
+      throw new OAuthError(error, access.message, 401, resourceChallenge('userinfo', access))
+    }
     const scopes = splitScope(access.claims.scope)
     if (!scopes.includes(OPENID)) throw new OAuthError('insufficient_scope', 'the openid scope is required', 403, 'Bearer realm="userinfo", error="insufficient_scope", scope="openid"')
     const user = await deps.store.getUser(access.session.userId)

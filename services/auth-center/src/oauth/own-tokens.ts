@@ -4,7 +4,7 @@ import type { Session } from '../store/store.js'
 import { parseRefreshToken, refreshTokenMatches } from '../tokens/refresh-token.js'
 
 export interface OwnAccessToken {
-  claims: JWTPayload & { client_id?: string, scope?: string, sid?: string }
+  claims: JWTPayload & { client_id?: string, scope?: string, sid?: string, ac_kind?: string, cnf?: { jkt?: string, fgp?: string } }
   /** The grant (session) the token belongs to, when it is still live. */
   session: Session
 }

@@ -5,8 +5,10 @@ import { noteChangedDevice, recordRisk } from '../auth/risk.js'
 import { RefreshNotAllowedError, RefreshTokenExpiredError, RefreshTokenInvalidError, RefreshTokenReusedError, SessionRevokedError } from '../errors.js'
 import { clientPolicy, hasRefreshToken, issueTokens, type TokenResponse } from '../tokens/issue.js'
 import { parseRefreshToken, refreshTokenMatches, type ParsedRefreshToken } from '../tokens/refresh-token.js'
+import { sessionKind } from './kind.js'
 import { sessionRevokedByStore } from './revoke.js'
 import { forgetSession, rememberSession, sessionHint, type SessionHint } from './session-hints.js'
+import type { Session } from '../store/store.js'
 
 /**
  * Refresh-token rotation, read as a story: parse → find the session → check the MAC
@@ -27,8 +29,9 @@ export async function refreshSession (deps: Deps, refreshToken: string, facts?: 
   if (parsed === undefined) throw new RefreshTokenInvalidError()
 
   const hint = sessionHint(deps.store, parsed.sessionId)
-  if (hint !== undefined && nothingToCheck(hint, facts) && refreshTokenMatches(deps.keys.refreshMacKey, parsed, hint.refreshNonce)) {
-    admit(deps, hint.clientId, oauthClientId)
+  // (A hint without a kind is of a session saved before kinds were: its kind is read from the whole session.)
+  if (hint !== undefined && hint.kind !== undefined && nothingToCheck(hint, facts) && refreshTokenMatches(deps.keys.refreshMacKey, parsed, hint.refreshNonce)) {
+    admit(deps, hint, oauthClientId)
     const tokens = await rotate(deps, parsed, facts, hint.clientId, accessScope, hint.refreshNonce)
     if (tokens !== undefined) return tokens
     // 'stale': the session under this id is not the one remembered; read it.
@@ -38,7 +41,7 @@ export async function refreshSession (deps: Deps, refreshToken: string, facts?: 
   if (found === null || !refreshTokenMatches(deps.keys.refreshMacKey, parsed, found.refreshNonce)) {
     throw new RefreshTokenInvalidError()
   }
-  admit(deps, found.clientId, oauthClientId)
+  admit(deps, found, oauthClientId)
   if (facts !== undefined && found.revokedAt === undefined) {
     await checkBindingAtRefresh(deps, facts, found)
     await noteChangedDevice(deps, facts, found)
@@ -51,11 +54,15 @@ export async function refreshSession (deps: Deps, refreshToken: string, facts?: 
 
 /**
  * An OAuth grant rotates only at /oauth/token, for the client that authenticated there;
- * a first-party refresh (no client given) never rotates a third party's grant.
+ * a first-party refresh (no client given) never rotates a third party's grant. Which one
+ * a session is comes from the session itself (sessions/kind.ts), not from the client's
+ * registration, so a grant whose client left the clients file never becomes first-party.
  */
-function admit (deps: Deps, clientId: string, oauthClientId: string | undefined): void {
-  const oauth = deps.clients.get(clientId)?.type === 'oauth'
-  if (oauth ? clientId !== oauthClientId : oauthClientId !== undefined) throw new RefreshTokenInvalidError()
+function admit (deps: Deps, session: Pick<Session, 'kind' | 'userId' | 'clientId' | 'scope'>, oauthClientId: string | undefined): void {
+  const { clientId } = session
+  const kind = sessionKind(session, deps.clients)
+  if (kind === 'client') throw new RefreshTokenInvalidError()
+  if (kind === 'third-party' ? clientId !== oauthClientId : oauthClientId !== undefined) throw new RefreshTokenInvalidError()
   if (!hasRefreshToken(clientPolicy(deps, clientId))) throw new RefreshNotAllowedError()
 }
 

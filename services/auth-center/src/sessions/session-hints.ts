@@ -16,6 +16,8 @@ import type { Session, Store } from '../store/store.js'
 export interface SessionHint {
   userId: string
   clientId: string
+  /** As stored (absent in sessions saved before kinds were): see sessions/kind.ts. */
+  kind?: Session['kind']
   refreshNonce: string
   ip?: string
   userAgent?: string
@@ -51,6 +53,7 @@ export function sessionHint (store: Store, sessionId: string): SessionHint | und
 export function rememberSession (store: Store, session: Session): void {
   const hints = hintsOf(store)
   const hint: SessionHint = { userId: session.userId, clientId: session.clientId, refreshNonce: session.refreshNonce }
+  if (session.kind !== undefined) hint.kind = session.kind
   if (session.ip !== undefined) hint.ip = session.ip
   if (session.userAgent !== undefined) hint.userAgent = session.userAgent
   if (session.jkt !== undefined) hint.jkt = session.jkt

@@ -1,5 +1,5 @@
 import type { Deps } from '../context.js'
-import type { Session, User } from '../store/store.js'
+import type { Session, SessionKind, User } from '../store/store.js'
 import { newRefreshNonce, newSessionId } from '../tokens/refresh-token.js'
 import type { LoginBinding } from '../auth/binding.js'
 import { clientPolicy, issueTokens, sessionLifetimeMs, type TokenResponse } from '../tokens/issue.js'
@@ -13,6 +13,8 @@ export interface LoginMeta {
   userAgent?: string
   /** OAuth2 grants: the scope granted, stored on the session and carried into its access tokens. */
   scope?: string
+  /** `third-party` for an OAuth2 grant; default `first-party` (a login at /auth/login). */
+  kind?: Exclude<SessionKind, 'client'>
 }
 
 /** A new session for a user who just proved who they are; saved before any token leaves. */
@@ -27,7 +29,8 @@ export async function startSession (deps: Deps, user: User, meta: LoginMeta, bin
     expiresAt: now + sessionLifetimeMs(clientPolicy(deps, meta.clientId)),
     refreshGen: 0,
     rotatedAt: 0,
-    refreshNonce: newRefreshNonce()
+    refreshNonce: newRefreshNonce(),
+    kind: meta.kind ?? 'first-party'
   }
   if (meta.deviceName !== undefined) session.deviceName = meta.deviceName
   if (meta.ip !== undefined) session.ip = meta.ip

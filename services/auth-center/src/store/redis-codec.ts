@@ -36,7 +36,8 @@ const sessionSpec: FieldSpec<Session> = {
   revokedReason: 'string?',
   jkt: 'string?',
   fgpHash: 'string?',
-  scope: 'string?'
+  scope: 'string?',
+  kind: 'string?'
 }
 
 /** `[field, value, field, value, …]` for HSET, skipping absent optional fields. */

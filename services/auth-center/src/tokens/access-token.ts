@@ -1,4 +1,5 @@
 import type { KeyRing } from '../keys/key-ring.js'
+import type { SessionKind } from '../store/store.js'
 import { randomId } from './random.js'
 
 export interface AccessTokenInput {
@@ -6,6 +7,8 @@ export interface AccessTokenInput {
   audience: string | string[]
   subject: string
   clientId: string
+  /** What the token may do: its `ac_kind` claim (see sessions/kind.ts). */
+  kind: SessionKind
   sessionId?: string
   scope?: string
   ttlMs: number
@@ -23,7 +26,12 @@ export interface IssuedAccessToken {
   exp: number
 }
 
-/** An RFC 9068 access token (`typ: at+jwt`), plus `sid`. */
+/**
+ * An RFC 9068 access token (`typ: at+jwt`), plus `sid` and `ac_kind`. What the token
+ * may do is always stated, never left to a missing claim: `ac_kind` is `first-party`
+ * only for first-party logins, and OAuth2 tokens (`third-party`, `client`) always
+ * carry `scope`, even empty, so a verifier never reads "no scope" as "everything".
+ */
 export function issueAccessToken (keys: KeyRing, input: AccessTokenInput): IssuedAccessToken {
   const iat = Math.floor(input.now / 1000)
   let expiresIn = Math.max(1, Math.round(input.ttlMs / 1000))
@@ -38,8 +46,10 @@ export function issueAccessToken (keys: KeyRing, input: AccessTokenInput): Issue
     jti,
     client_id: input.clientId
   }
+  payload.ac_kind = input.kind
   if (input.sessionId !== undefined) payload.sid = input.sessionId
-  if (input.scope !== undefined && input.scope !== '') payload.scope = input.scope
+  if (input.kind !== 'first-party') payload.scope = input.scope ?? ''
+  else if (input.scope !== undefined && input.scope !== '') payload.scope = input.scope
   if (input.cnf !== undefined) payload.cnf = input.cnf
   return { token: keys.signJws({ typ: 'at+jwt' }, payload), jti, expiresIn, exp: iat + expiresIn }
 }

@@ -3,6 +3,7 @@ import type { Session } from '../store/store.js'
 import type { TokenPolicy } from '../clients/client.js'
 import { issueAccessToken } from './access-token.js'
 import { formatRefreshToken } from './refresh-token.js'
+import { sessionKind } from '../sessions/kind.js'
 
 export interface TokenResponse {
   access_token: string
@@ -35,6 +36,8 @@ export function issueTokens (deps: Deps, session: Session, now: number, accessSc
     audience: deps.clients.get(session.clientId)?.oauth?.audience ?? config.audience,
     subject: session.userId,
     clientId: session.clientId,
+    // The session's own kind, never the client's current registration (a removed client's grant stays third-party).
+    kind: sessionKind(session, deps.clients),
     sessionId: session.id,
     // An OAuth refresh may ask for less than the grant (RFC 6749 §6): only this access token is narrowed.
     ...(accessScope !== undefined ? { scope: accessScope } : session.scope !== undefined ? { scope: session.scope } : {}),

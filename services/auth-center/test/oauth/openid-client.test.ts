@@ -84,10 +84,12 @@ t.test('openid-client drives discovery, code + PKCE, refresh, client credentials
   const deny = await ac.app.deps.store.denylist()
   t.ok(deny.entries.some((e) => e.startsWith(`s:${intro.sid as string}=`)), 'the session is on the denylist verifiers follow')
 
-  // Client credentials: sub is the client id.
+  // Client credentials: sub is the client's subject, `client:<client_id>` (never a user id), and the token says it is a client's.
   const cc = await oidc.clientCredentialsGrant(config, { scope: 'profile:read' })
   const ccAuth = await verify(cc.access_token, { scope: 'profile:read' })
-  t.equal(ccAuth.sub, 'partner')
+  t.equal(ccAuth.sub, 'client:partner')
+  t.equal(ccAuth.clientId, 'partner')
+  t.equal(ccAuth.kind, 'client')
   t.equal(cc.refresh_token, undefined, 'no refresh token for client credentials')
   await oidc.tokenRevocation(config, cc.access_token)
   t.same(await oidc.tokenIntrospection(config, cc.access_token), { active: false }, 'a revoked client-credentials token is inactive')

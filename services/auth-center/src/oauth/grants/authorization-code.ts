@@ -45,7 +45,8 @@ export async function authorizationCodeGrant (deps: Deps, request: FastifyReques
     deviceName: client.name,
     ip: request.clientIp,
     userAgent: request.headers['user-agent'],
-    scope: grant.scope
+    scope: grant.scope,
+    kind: 'third-party'
   }, jkt !== undefined ? { jkt } : {})
   if (!(await deps.store.bindAuthCode(id, tokens.session_id))) {
     // A replay arrived while this grant was being made: it dies too.
