@@ -7,6 +7,8 @@ import { grantScope } from './scopes.js'
 
 /** The longest `state` accepted (and echoed back), in characters. */
 export const MAX_STATE_LENGTH = 1024
+const VSCHARS = /^[\x20-\x7E]*$/
+const PROMPTS = new Set(['none', 'login', 'consent'])
 
 export interface AuthorizeRequest {
   client: Client & { oauth: NonNullable<Client['oauth']> }
@@ -16,7 +18,13 @@ export interface AuthorizeRequest {
   codeChallenge: string
   nonce?: string
   prompt: string[]
-  /** The request as received (query string), carried through the login and consent forms. */
+  /** OIDC `max_age`: the longest time since the user last signed in that this request accepts. */
+  maxAgeS?: number
+  /**
+   * The request rebuilt from its parsed parameters (a canonical query string: every
+   * value percent-encoded), carried through the login and consent forms and put in
+   * redirects; never the raw input, so nothing a user typed reaches a header as is.
+   */
   query: string
 }
 
@@ -35,7 +43,7 @@ export type Checked =
  * there is a page and never a redirect. Then the rest, whose failures go back to the
  * client: response_type=code only, PKCE with S256 only, scopes within the client's.
  */
-export async function checkAuthorizeRequest (deps: Deps, params: Params, query: string): Promise<Checked> {
+export async function checkAuthorizeRequest (deps: Deps, params: Params): Promise<Checked> {
   // File clients first, then those registered through the admin API (clients/registry.ts).
   const client = params.client_id === undefined ? undefined : await deps.clients.lookup(params.client_id)
   if (client?.type !== 'oauth' || client.oauth === undefined) {
@@ -46,7 +54,7 @@ export async function checkAuthorizeRequest (deps: Deps, params: Params, query: 
     return { page: { title: 'Invalid redirect', message: 'This sign-in link does not return to an address registered for this application.' } }
   }
   // A state over the limit is refused and never echoed: the client did not send it to get it back at any length.
-  const echoState = params.state !== undefined && params.state.length <= MAX_STATE_LENGTH ? params.state : undefined
+  const echoState = params.state !== undefined && params.state.length <= MAX_STATE_LENGTH && VSCHARS.test(params.state) ? params.state : undefined
   const back = (error: OAuthErrorCode, description: string): Checked =>
     ({ redirect: redirectWith(redirectUri, { error, error_description: description, state: echoState, iss: deps.config.issuer }) })
 
@@ -58,6 +66,14 @@ export async function checkAuthorizeRequest (deps: Deps, params: Params, query: 
   if (!CHALLENGE.test(params.code_challenge)) return back('invalid_request', 'code_challenge is malformed')
   if (params.nonce !== undefined && params.nonce.length > 512) return back('invalid_request', 'nonce is too long')
   if (params.state !== undefined && params.state.length > MAX_STATE_LENGTH) return back('invalid_request', `state is longer than ${MAX_STATE_LENGTH} characters`)
+  // RFC 6749 Appendix A.5: state is printable ASCII (no control characters, no U+2028).
+  if (params.state !== undefined && !VSCHARS.test(params.state)) return back('invalid_request', 'state must be printable ASCII')
+  if (params.nonce !== undefined && !VSCHARS.test(params.nonce)) return back('invalid_request', 'nonce must be printable ASCII')
+  const prompt = (params.prompt ?? '').split(' ').filter((p) => p !== '')
+  // OIDC Core §3.1.2.1: none stands alone; a value we do not implement is an error, not ignored.
+  if (prompt.some((p) => !PROMPTS.has(p))) return back('invalid_request', `prompt values supported: ${[...PROMPTS].join(', ')}`)
+  if (prompt.includes('none') && prompt.length > 1) return back('invalid_request', 'prompt=none cannot be combined with other values')
+  if (params.max_age !== undefined && !/^\d{1,10}$/.test(params.max_age)) return back('invalid_request', 'max_age must be a number of seconds')
   let scope: string[]
   try {
     // The admin scope only ever comes from the client credentials grant.
@@ -70,12 +86,33 @@ export async function checkAuthorizeRequest (deps: Deps, params: Params, query: 
     redirectUri,
     scope,
     codeChallenge: params.code_challenge,
-    prompt: (params.prompt ?? '').split(' ').filter((p) => p !== ''),
-    query
+    prompt,
+    query: canonicalQuery(params)
   }
+  if (params.max_age !== undefined) req.maxAgeS = Number(params.max_age)
   if (params.state !== undefined) req.state = params.state
   if (params.nonce !== undefined) req.nonce = params.nonce
   return { ok: req }
+}
+
+/** The parameters as one query string, every value percent-encoded (the same string for the same parameters). */
+export function canonicalQuery (params: Params): string {
+  return new URLSearchParams(Object.entries(params)).toString()
+}
+
+/**
+ * The request to continue with after the user signed in at its login page: the same
+ * one without `prompt=login` and `max_age`, which that sign-in has just satisfied (the
+ * id_token's `auth_time` says when it happened; OIDC Core §3.1.2.1 has the client
+ * check it). Without this, the continued request would ask for a sign-in again.
+ */
+export function afterSignIn (req: AuthorizeRequest): string {
+  const params = new URLSearchParams(req.query)
+  params.delete('max_age')
+  const prompt = req.prompt.filter((p) => p !== 'login')
+  if (prompt.length > 0) params.set('prompt', prompt.join(' '))
+  else params.delete('prompt')
+  return params.toString()
 }
 
 /** The registered redirect URI with response parameters added (RFC 9207 `iss` included). */

@@ -8,7 +8,7 @@ import { checkLoginCode, sendLoginCode } from '../auth/sms-codes.js'
 import type { Deps } from '../context.js'
 import { revokeSession } from '../sessions/revoke.js'
 import type { Session, User } from '../store/store.js'
-import { checkAuthorizeRequest, redirectSource, redirectWith, type AuthorizeRequest } from './authorize-request.js'
+import { afterSignIn, checkAuthorizeRequest, redirectSource, redirectWith, type AuthorizeRequest } from './authorize-request.js'
 import { csrfMatches, csrfToken, readBrowser, setBrowserCookie, signIn, BROWSER_SESSION_MS, type Browser } from './browser-session.js'
 import { CODE_TTL_MS, newCode } from './codes.js'
 import { OAuthError } from './errors.js'
@@ -16,6 +16,8 @@ import { acceptForms, queryParams, toParams, type Params } from './form.js'
 import { consentPage, errorPage, loginPage } from './views/pages.js'
 
 const FormBody = Type.Record(Type.String(), Type.String())
+/** What `canonicalQuery` makes: URL-safe characters and percent-escapes only. */
+const CANONICAL_QUERY = /^[A-Za-z0-9\-._~%&=+*]{1,8192}$/
 const Query = Type.Record(Type.String(), Type.Union([Type.String(), Type.Array(Type.String())]))
 
 /**
@@ -38,10 +40,9 @@ const oauthBrowserRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/oauth/authorize', { schema: { querystring: Query } }, async (request, reply) => {
     const params = queryParams(request.query)
-    const query = new URL(request.url, 'http://x').search.slice(1)
     const browser = await readBrowser(deps, request)
     if (browser.fresh) setBrowserCookie(reply, browser.secret)
-    return await proceed(request, reply, browser, params, query, {})
+    return await proceed(request, reply, browser, params, {})
   })
 
   app.post('/oauth/authorize/sms-code', { schema: { body: FormBody } }, async (request, reply) => {
@@ -84,9 +85,13 @@ const oauthBrowserRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
       throw err
     }
+    // Built before anything is saved, from the parsed request (never the raw form field).
+    const location = `/oauth/authorize?${afterSignIn(req)}`
     const secret = await signIn(deps, request, user)
+    // The new sign-in replaces the one this browser had (prompt=login, max_age): that one ends.
+    if (browser.session !== undefined) await revokeSession(deps, browser.session.id, 'logout')
     setBrowserCookie(reply, secret, BROWSER_SESSION_MS / 1000)
-    return reply.code(303).header('location', `/oauth/authorize?${req.query}`).send()
+    return reply.code(303).header('location', location).send()
   })
 
   app.post('/oauth/authorize/consent', { schema: { body: FormBody } }, async (request, reply) => {
@@ -108,19 +113,23 @@ const oauthBrowserRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const form = request.body as Params
     const ctx = await formContext(request, reply, form, 'logout')
     if (ctx === undefined) return reply
+    const location = `/oauth/authorize?${ctx.req.query}`
     if (ctx.browser.session !== undefined) await revokeSession(deps, ctx.browser.session.id, 'logout')
     setBrowserCookie(reply, ctx.browser.secret, 0)
-    return reply.code(303).header('location', `/oauth/authorize?${ctx.req.query}`).send()
+    return reply.code(303).header('location', location).send()
   })
 
   /** After the request is known good: sign in, consent, or straight back with a code. */
-  async function proceed (_request: FastifyRequest, reply: FastifyReply, browser: Browser, params: Params, query: string, view: { error?: string }): Promise<FastifyReply> {
-    const checked = await checkAuthorizeRequest(deps, params, query)
+  async function proceed (_request: FastifyRequest, reply: FastifyReply, browser: Browser, params: Params, view: { error?: string }): Promise<FastifyReply> {
+    const checked = await checkAuthorizeRequest(deps, params)
     if ('page' in checked) return sendPage(reply, 400, errorPage(checked.page.title, checked.page.message))
     if ('redirect' in checked) return redirect(reply, checked.redirect)
     const req = checked.ok
     const none = req.prompt.includes('none')
-    if (browser.session === undefined) {
+    // OIDC Core §3.1.2.1: prompt=login, or a sign-in older than max_age, wants the user to sign in again.
+    const stale = browser.session !== undefined &&
+      (req.prompt.includes('login') || (req.maxAgeS !== undefined && deps.now() - browser.session.createdAt > req.maxAgeS * 1000))
+    if (browser.session === undefined || stale) {
       if (none) return redirect(reply, redirectWith(req.redirectUri, { error: 'login_required', state: req.state, iss: deps.config.issuer }))
       return showLogin(reply, browser, req, view)
     }
@@ -136,20 +145,27 @@ const oauthBrowserRoutes: FastifyPluginAsyncTypebox = async (app) => {
       clientId: req.client.clientId,
       scopes: req.scope,
       request: req.query,
-      csrf: csrfToken(deps, browser.secret, 'consent'),
-      logoutCsrf: csrfToken(deps, browser.secret, 'logout'),
+      csrf: csrfToken(deps, browser.secret, 'consent', req.query),
+      logoutCsrf: csrfToken(deps, browser.secret, 'logout', req.query),
       mobile: user === null ? '' : maskMobile(user.mobile)
     }), req.redirectUri)
   }
 
   /**
-   * A form post: the browser, the CSRF token (bound to its cookie) and the carried
-   * authorization request, checked again. Undefined when the reply is already made.
+   * A form post: the browser, the CSRF token (bound to its cookie and to the request)
+   * and the carried authorization request, checked again before anything happens.
+   * Undefined when the reply is already made.
    */
   async function formContext (request: FastifyRequest, reply: FastifyReply, form: Params, name: string): Promise<{ browser: Browser, req: AuthorizeRequest } | undefined> {
-    const browser = await readBrowser(deps, request)
     const query = form.request ?? ''
-    const checked = await checkAuthorizeRequest(deps, toParams(new URLSearchParams(query)), query)
+    // The pages only ever put a canonical query here (printable ASCII, every value
+    // percent-encoded); anything else (CR/LF, U+2028, …) was not made by them.
+    if (!CANONICAL_QUERY.test(query)) {
+      sendPage(reply, 400, errorPage('Bad request', 'This sign-in form was changed. Please start again from the application.'))
+      return undefined
+    }
+    const browser = await readBrowser(deps, request)
+    const checked = await checkAuthorizeRequest(deps, toParams(new URLSearchParams(query)))
     if ('page' in checked) {
       sendPage(reply, 400, errorPage(checked.page.title, checked.page.message))
       return undefined
@@ -158,7 +174,7 @@ const oauthBrowserRoutes: FastifyPluginAsyncTypebox = async (app) => {
       redirect(reply, checked.redirect)
       return undefined
     }
-    if (!csrfMatches(deps, browser.secret, name, form.csrf)) {
+    if (!csrfMatches(deps, browser.secret, name, checked.ok.query, form.csrf)) {
       // A missing cookie or a forged post: start the form again (with a cookie).
       if (browser.fresh) setBrowserCookie(reply, browser.secret)
       request.log.warn({ form: name }, 'CSRF token refused')
@@ -172,8 +188,8 @@ const oauthBrowserRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return sendPage(reply, status, loginPage({
       clientName: req.client.name,
       request: req.query,
-      csrf: csrfToken(deps, browser.secret, 'login'),
-      passwordCsrf: csrfToken(deps, browser.secret, 'password'),
+      csrf: csrfToken(deps, browser.secret, 'login', req.query),
+      passwordCsrf: csrfToken(deps, browser.secret, 'password', req.query),
       ...(view.mobile !== undefined ? { mobile: view.mobile } : {}),
       ...(view.error !== undefined ? { error: view.error } : {}),
       ...(view.notice !== undefined ? { notice: view.notice } : {})

@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Deps } from '../context.js'
 import type { Session, User } from '../store/store.js'
@@ -70,14 +70,19 @@ export async function signIn (deps: Deps, request: FastifyRequest, user: User): 
   return secret
 }
 
-/** A CSRF token for one form, bound to the browser's cookie secret (HMAC under the server key). */
-export function csrfToken (deps: Deps, secret: string, form: string): string {
-  return mac(deps, `csrf1|${form}`, secret).toString('base64url')
+/**
+ * A CSRF token for one form of one authorization request, bound to the browser's
+ * cookie secret (HMAC under the server key). The request (its canonical query) is in
+ * the MAC, so a token shown on client A's consent page cannot approve a request for
+ * client B, another scope or another redirect swapped into the form.
+ */
+export function csrfToken (deps: Deps, secret: string, form: string, request: string): string {
+  return mac(deps, `csrf2|${form}|${createHash('sha256').update(request).digest('base64url')}`, secret).toString('base64url')
 }
 
-export function csrfMatches (deps: Deps, secret: string, form: string, presented: string | undefined): boolean {
+export function csrfMatches (deps: Deps, secret: string, form: string, request: string, presented: string | undefined): boolean {
   if (presented === undefined) return false
-  const a = Buffer.from(csrfToken(deps, secret, form))
+  const a = Buffer.from(csrfToken(deps, secret, form, request))
   const b = Buffer.from(presented)
   return a.length === b.length && timingSafeEqual(a, b)
 }

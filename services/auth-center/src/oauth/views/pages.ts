@@ -61,7 +61,7 @@ ${v.scopes.length > 0
   <button type="submit" name="decision" value="allow" id="allow">Allow</button></div>
 </form>
 <p><small>You can withdraw this later (DELETE /auth/consents/${v.clientId}).</small></p>
-<form method="post" action="/oauth/authorize/logout"><input type="hidden" name="csrf" value="${v.logoutCsrf}"><input type="hidden" name="request" value="${v.request}">
+<form method="post" action="/oauth/authorize/logout" id="logout"><input type="hidden" name="csrf" value="${v.logoutCsrf}"><input type="hidden" name="request" value="${v.request}">
 <button type="submit" class="secondary">Not you? Sign out</button></form>`)
 }
 
