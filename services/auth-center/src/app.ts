@@ -101,7 +101,11 @@ export async function build (config: Readonly<Config>, opts: BuildOptions = {}):
   // Sealed under AUTH_KEK; a KEK that opens nothing stops the start (KekError), never new keys.
   const { keks: _keks, devKekFile, ...keyStore } = await keyStores(config, config.redisUrl !== undefined ? app.redis : undefined)
   if (devKekFile !== undefined) app.log.warn({ file: devKekFile }, 'AUTH_KEK is not set: keys are sealed with a development KEK kept in the data directory; set AUTH_KEK in production')
-  const keys = await KeyRing.open({ ...keyStore, alg: config.signingAlg }).catch(async (err: unknown) => {
+  const keys = await KeyRing.open({
+    ...keyStore,
+    alg: config.signingAlg,
+    onReloadError: (err) => { app.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'reloading the signing keys failed; signing with the keys in memory') }
+  }).catch(async (err: unknown) => {
     // Close the Redis connection opened above, so a caller that handles the error is not left with it.
     await app.close().catch(() => {})
     throw err

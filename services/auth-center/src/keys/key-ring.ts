@@ -11,6 +11,11 @@ export interface KeyRingOptions {
   /** How often to look for a rotation done by another process (ms). */
   reloadIntervalMs?: number
   now?: () => number
+  /**
+   * Called when a periodic reload fails (the store is down, or its keys were re-sealed
+   * under a KEK this process does not have): signing goes on with the keys in memory.
+   */
+  onReloadError?: (err: unknown) => void
 }
 
 interface Signer { kid: string, alg: SigningAlg, key: KeyObject | Buffer }
@@ -26,7 +31,7 @@ export class KeyRing {
   #jwks!: { keys: PublicJwk[] }
   #jwksAt = 0
   #timer?: NodeJS.Timeout
-  readonly #opts: Required<Omit<KeyRingOptions, 'mirror'>> & { mirror?: KeyStore }
+  readonly #opts: Required<Omit<KeyRingOptions, 'mirror' | 'onReloadError'>> & Pick<KeyRingOptions, 'mirror' | 'onReloadError'>
 
   private constructor (opts: KeyRingOptions) {
     this.#opts = { reloadIntervalMs: 5000, now: Date.now, ...opts }
@@ -45,7 +50,7 @@ export class KeyRing {
     if (mirror !== undefined) await mirror.replace((await mirror.load())?.revision ?? 0, set).catch(() => {})
     ring.#use(set)
     if (ring.#opts.reloadIntervalMs > 0) {
-      ring.#timer = setInterval(() => { ring.reload().catch(() => {}) }, ring.#opts.reloadIntervalMs)
+      ring.#timer = setInterval(() => { ring.reload().catch((err: unknown) => ring.#opts.onReloadError?.(err)) }, ring.#opts.reloadIntervalMs)
       ring.#timer.unref()
     }
     return ring

@@ -9,7 +9,8 @@ import { ConfigError, loadConfig } from '../../src/config.js'
 import { KEYS_FILE } from '../../src/keys/file-key-store.js'
 import { DEV_KEK_FILE, generateKek, KekError, kekIdOf, parseKek } from '../../src/keys/kek.js'
 import { seal, unseal } from '../../src/keys/seal.js'
-import { startAuthCenter } from '../helpers/auth-center.js'
+import { keyStores } from '../../src/keys/key-stores.js'
+import { sleep, startAuthCenter, TEST_MOBILE, TEST_OTP } from '../helpers/auth-center.js'
 
 const server = fileURLToPath(new URL('../../src/server.ts', import.meta.url))
 function runServer (env: Record<string, string>): { status: number | null, stderr: string } {
@@ -103,4 +104,18 @@ t.test('the server refuses a wrong AUTH_KEK with one line on stderr and leaves t
   t.match(r.stderr, new RegExp(`^auth-center: AUTH_KEK: ${join(dataDir, KEYS_FILE).replace(/[/.]/g, '\\$&')} is sealed with KEK "`))
   t.equal(r.stderr.split('\n').length, 1)
   t.equal(await readFile(join(dataDir, KEYS_FILE), 'utf8'), before, 'key file untouched')
+})
+
+t.test('keys re-sealed under a KEK a running replica lacks: it warns and keeps signing with the keys it has', async (t) => {
+  const kekA = generateKek()
+  const ac = await startAuthCenter({ AUTH_KEK: kekA })
+  t.teardown(() => ac.close())
+  const { store } = await keyStores({ dataDir: ac.dataDir, kek: parseKek('AUTH_KEK', generateKek()), kekPrevious: [parseKek('AUTH_KEK_PREVIOUS', kekA)] })
+  t.equal(await store.reseal(), parseKek('AUTH_KEK', kekA).id)
+  await t.rejects(ac.app.deps.keys.reload(), { name: 'KekError' })
+  // The periodic reload (every 5 s) reports the same failure in the log.
+  for (let i = 0; i < 60 && !ac.logs.some((l) => l.includes('reloading the signing keys failed')); i++) await sleep(250)
+  t.ok(ac.logs.some((l) => l.includes('reloading the signing keys failed')), 'warned')
+  t.notOk(ac.logs.some((l) => l.includes(kekA)), 'the KEK is never logged')
+  t.equal((await ac.call('POST', '/auth/login', { mobile: TEST_MOBILE, code: TEST_OTP })).status, 200, 'still signs')
 })
