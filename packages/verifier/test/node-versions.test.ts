@@ -2,8 +2,13 @@
 // whichever one runs this file. `.ci/run` runs it on each, with AUTHCENTER_TEST_NODE set
 // to the major it put first on PATH.
 import t from 'tap'
-import { readFileSync } from 'node:fs'
+import { execFile } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createPublicKey, randomUUID, verify as cryptoVerify } from 'node:crypto'
+import { tmpdir } from 'node:os'
+import { dirname, join, relative } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import ts from 'typescript'
 import { checkDpopProof, createMemoryReplayCache, DpopError } from '../src/dpop.js'
 import { algorithmSpecs } from '../src/algorithms.js'
 import { b64, claims, makeKey, refuses, startAuthServer, token, verifierFor } from './helpers.js'
@@ -79,4 +84,49 @@ t.test('a DPoP proof by a small-order key is refused (anyone could sign it)', as
   t.ok(err instanceof DpopError, 'refused with a DpopError')
   t.equal((err as DpopError | undefined)?.code, 'INVALID_DPOP_PROOF')
   t.equal((err as Error | undefined)?.message, 'the proof key does not fit its alg')
+})
+
+// The permission model is experimental behind --experimental-permission on Node 20 and
+// stable as --permission from Node 22.13 / 23.5. A service that runs under it grants the
+// verifier what it needs: reading its own modules, the network (not restricted before Node 25).
+t.test('runs under the permission model with read access to its own files only (no write, no child process, no worker)', async (t) => {
+  // tsx's loader needs a worker and its cache, which the model refuses: the child runs plain
+  // JavaScript, transpiled from src/ here (type-only imports dropped), so it is this source.
+  const src = join(dirname(fileURLToPath(import.meta.url)), '..', 'src')
+  const dir = mkdtempSync(join(tmpdir(), 'verifier-permission-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const walk = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => e.isDirectory() ? walk(join(d, e.name)) : e.name.endsWith('.ts') ? [join(d, e.name)] : [])
+  for (const file of walk(src)) {
+    const out = join(dir, relative(src, file)).replace(/\.ts$/, '.js')
+    mkdirSync(dirname(out), { recursive: true })
+    writeFileSync(out, ts.transpileModule(readFileSync(file, 'utf8'), {
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true }
+    }).outputText)
+  }
+  writeFileSync(join(dir, 'child.mjs'), `
+    import { createVerifier } from './index.js'
+    const [issuer, good, forged] = process.argv.slice(2)
+    const verify = createVerifier({ issuer, audience: 'api', logger: { warn () {}, info () {} } })
+    const outcome = (p) => p.then((a) => 'accepted ' + a.sub, (e) => 'refused ' + e.code)
+    const result = { good: await outcome(verify(good)), forged: await outcome(verify(forged)),
+      write: process.permission.has('fs.write'), child: process.permission.has('child'), worker: process.permission.has('worker') }
+    await verify.close()
+    process.stdout.write(JSON.stringify(result))
+  `)
+
+  const key = await makeKey('EdDSA', 'k1')
+  const server = await startAuthServer([key.jwk])
+  t.teardown(() => server.close())
+  const good = token(server, key)
+  const forged = `${good.slice(0, good.lastIndexOf('.'))}.${Buffer.alloc(64).toString('base64url')}`
+  const flag = major >= 22 ? '--permission' : '--experimental-permission'
+  // tap's process tracking adds its hooks to NODE_OPTIONS of every child (they read outside
+  // `dir`); the shell drops it, so the child is a bare node with the permission flags only.
+  const args = [process.execPath, flag, `--allow-fs-read=${dir}`, join(dir, 'child.mjs'), server.issuer, good, forged]
+  const { stdout, stderr } = await new Promise<{ stdout: string, stderr: string }>((resolve, reject) => {
+    execFile('/bin/sh', ['-c', 'unset NODE_OPTIONS; exec "$@"', 'sh', ...args], { env: { PATH: process.env.PATH ?? '' }, timeout: 60_000 },
+      (err, stdout, stderr) => { if (err !== null) reject(Object.assign(err, { stderr })); else resolve({ stdout, stderr }) })
+  })
+  t.same(JSON.parse(stdout), { good: 'accepted user-1', forged: 'refused TOKEN_INVALID', write: false, child: false, worker: false }, `${flag}: verifies and refuses as usual`)
+  t.notMatch(stderr, /ERR_ACCESS_DENIED/, 'nothing was denied')
 })
