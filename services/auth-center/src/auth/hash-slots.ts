@@ -18,9 +18,17 @@ export interface HashSlotsOptions {
   maxWaitMs?: number
 }
 
+/**
+ * `known`: a check from a client address that has logged in successfully before. It
+ * waits in its own queue (as long as the other), served first, so a flood from fresh
+ * addresses cannot keep returning users out. Which lane a check takes depends on the
+ * address only, never on the account: a 503 still tells nothing about the account.
+ */
+export type Lane = 'known' | 'other'
+
 export interface HashSlots {
-  /** Runs `work` in a slot; throws RetryAfter(PASSWORD_CHECK_BUSY) when the queue is full or the wait too long. */
-  run<T> (work: () => Promise<T>): Promise<T>
+  /** Runs `work` in a slot; throws RetryAfter(PASSWORD_CHECK_BUSY) when its lane's queue is full or the wait too long. */
+  run<T> (work: () => Promise<T>, lane?: Lane): Promise<T>
   readonly running: number
   readonly waiting: number
 }
@@ -38,15 +46,16 @@ export function createHashSlots (opts: HashSlotsOptions): HashSlots {
   if (!Number.isInteger(opts.queue) || opts.queue < 0) throw new TypeError('createHashSlots: queue must be an integer >= 0')
   const maxWaitMs = opts.maxWaitMs ?? MAX_WAIT_MS
   let running = 0
-  const waiters: Waiter[] = []
+  const lanes: Record<Lane, Waiter[]> = { known: [], other: [] }
 
   const busy = (): RetryAfter => new RetryAfter(RETRY_AFTER_S, new PasswordCheckBusyError())
 
-  function acquire (): Promise<void> {
+  function acquire (lane: Lane): Promise<void> {
     if (running < opts.concurrency) {
       running++
       return Promise.resolve()
     }
+    const waiters = lanes[lane]
     if (waiters.length >= opts.queue) return Promise.reject(busy())
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
@@ -63,14 +72,14 @@ export function createHashSlots (opts: HashSlotsOptions): HashSlots {
   }
 
   function release (): void {
-    const next = waiters.shift()
+    const next = lanes.known.shift() ?? lanes.other.shift()
     if (next !== undefined) next.start()
     else running--
   }
 
   return {
-    async run (work) {
-      await acquire()
+    async run (work, lane = 'other') {
+      await acquire(lane)
       try {
         return await work()
       } finally {
@@ -78,6 +87,6 @@ export function createHashSlots (opts: HashSlotsOptions): HashSlots {
       }
     },
     get running () { return running },
-    get waiting () { return waiters.length }
+    get waiting () { return lanes.known.length + lanes.other.length }
   }
 }

@@ -1,5 +1,5 @@
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto'
-import type { HashSlots } from './hash-slots.js'
+import type { HashSlots, Lane } from './hash-slots.js'
 
 // OWASP Password Storage Cheat Sheet, scrypt: N=2^17,r=8,p=1 ≈ N=2^16,p=2 ≈ N=2^15,p=3
 // ≈ N=2^14,p=5 ≈ N=2^13,p=10 (r=8), equivalent strength. We take N=2^14, r=8, p=5:
@@ -35,11 +35,11 @@ export async function hashPassword (slots: HashSlots, password: string): Promise
 const PHC = /^\$scrypt\$ln=(\d{1,2}),r=(\d{1,2}),p=(\d{1,2})\$([\w-]+)\$([\w-]+)$/
 
 /** Constant-time check, in a hash slot, with the parameters the stored hash carries; false for a malformed one. */
-export async function verifyPassword (slots: HashSlots, password: string, stored: string): Promise<boolean> {
+export async function verifyPassword (slots: HashSlots, password: string, stored: string, lane?: Lane): Promise<boolean> {
   const m = PHC.exec(stored)
   if (m === null || Number(m[1]) > MAX_LN) return false
   const expected = Buffer.from(m[5]!, 'base64url')
-  const key = await slots.run(async () => await derive(password, Buffer.from(m[4]!, 'base64url'), Number(m[1]), Number(m[2]), Number(m[3])))
+  const key = await slots.run(async () => await derive(password, Buffer.from(m[4]!, 'base64url'), Number(m[1]), Number(m[2]), Number(m[3])), lane)
   return key.length === expected.length && timingSafeEqual(key, expected)
 }
 
@@ -52,8 +52,8 @@ const DUMMY = `$scrypt$ln=${LN},r=${R},p=${P}$${randomBytes(16).toString('base64
  * when there is no account or no password, so neither response time nor a 503 tells
  * whether an account exists.
  */
-export async function burnPasswordCheck (slots: HashSlots, password: string): Promise<false> {
-  await verifyPassword(slots, password, DUMMY)
+export async function burnPasswordCheck (slots: HashSlots, password: string, lane?: Lane): Promise<false> {
+  await verifyPassword(slots, password, DUMMY, lane)
   return false
 }
 
