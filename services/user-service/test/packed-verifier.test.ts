@@ -17,6 +17,9 @@ const verifierDir = fileURLToPath(new URL('../../../packages/verifier/', import.
 const readme = readFileSync(join(verifierDir, 'README.md'), 'utf8')
 const J = { 'content-type': 'application/json' }
 
+// Beyond .taprc's 120 s: pnpm pack (a tsc build) and an npm install from the registry take minutes on a loaded machine.
+t.setTimeout(600_000)
+
 /** The ```js blocks of the README whose first line names a file: `// fastify-service.mjs`. */
 function snippets (): Map<string, string> {
   const files = new Map<string, string>()
@@ -26,7 +29,7 @@ function snippets (): Map<string, string> {
 
 /** What the tarball must hold: the built modules and their types, nothing else from dist/. */
 function expectedFiles (): string[] {
-  const modules = readdirSync(join(verifierDir, 'src')).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3))
+  const modules = (readdirSync(join(verifierDir, 'src'), { recursive: true }) as string[]).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3))
   return ['CHANGELOG.md', 'LICENSE', 'README.md', 'package.json', ...modules.flatMap((m) => [`dist/${m}.d.ts`, `dist/${m}.js`])].sort()
 }
 

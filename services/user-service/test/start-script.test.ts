@@ -13,6 +13,9 @@ import { freePort } from '@authcenter/testkit'
 const script = fileURLToPath(new URL('../../../scripts/start.mjs', import.meta.url))
 const J = { 'content-type': 'application/json' }
 
+// Beyond .taprc's 120 s: each case starts two services from their sources (tsx).
+t.setTimeout(300_000)
+
 interface Started { child: ChildProcess, output: () => string, exited: Promise<number | null> }
 
 async function start (t: Test, env: Record<string, string>): Promise<Started> {
