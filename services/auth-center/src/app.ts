@@ -23,6 +23,7 @@ import slideRoute from './routes/slide.js'
 import smsCodeRoute from './routes/sms-code.js'
 import wellKnownRoutes from './routes/well-known.js'
 import oauthRoutes from './oauth/routes.js'
+import revocationRoutes from './revocations/routes.js'
 import { createConsoleSender } from './sms/console-sender.js'
 import type { SmsSender } from './sms/sender.js'
 import { createWebhookSender } from './sms/webhook-sender.js'
@@ -57,6 +58,8 @@ export interface BuildOptions {
   /** Replace the configured SMS sender (tests capture codes this way). */
   sms?: SmsSender
   now?: () => number
+  /** How often revocation feed streams get a heartbeat (default 5 s; tests shorten it). */
+  revocationHeartbeatMs?: number
 }
 
 // Paths pino must never print: tokens, cookies, codes and passwords.
@@ -79,8 +82,8 @@ export async function build (config: Readonly<Config>, opts: BuildOptions = {}):
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   installErrorHandler(app)
-  await app.register(securityHeaders, { hsts: config.issuer.startsWith('https:') })
   await app.register(clientIpPlugin)
+  await app.register(securityHeaders, { hsts: config.issuer.startsWith('https:') })
 
   const clients = loadClients(config)
   // The admin API is on with AUTH_ADMIN_TOKEN, and also when the clients file has
@@ -155,6 +158,7 @@ export async function build (config: Readonly<Config>, opts: BuildOptions = {}):
   await app.register(sessionsRoutes)
   await app.register(oauthRoutes)
   await app.register(slideRoute)
+  await app.register(revocationRoutes, opts.revocationHeartbeatMs !== undefined ? { heartbeatMs: opts.revocationHeartbeatMs } : {})
   // AUTH_ADMIN_TOKEN unset and no admin client in the clients file: the admin API is off,
   // its routes do not exist (404). See README "Admin API".
   if (config.adminToken !== undefined || adminClients) {

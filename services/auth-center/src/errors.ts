@@ -35,6 +35,8 @@ export const TokenBindingMismatchError = createError('TOKEN_BINDING_MISMATCH', '
 export const FirstPartyOnlyError = createError('FIRST_PARTY_ONLY', 'This endpoint takes first-party access tokens only', 403)
 export const AdminUnauthorizedError = createError('ADMIN_UNAUTHORIZED', 'The admin credential is missing or wrong', 401)
 export const AdminForbiddenError = createError('ADMIN_FORBIDDEN', 'The access token lacks the admin scope', 403)
+export const RevocationFeedUnauthorizedError = createError('REVOCATION_FEED_UNAUTHORIZED', 'The revocation feed wants a client-credentials access token (scope revocations:read)', 401)
+export const RevocationFeedForbiddenError = createError('REVOCATION_FEED_FORBIDDEN', 'The access token lacks the revocations:read scope', 403)
 export const ClientNotFoundError = createError('CLIENT_NOT_FOUND', 'No such OAuth2 client', 404)
 export const ClientExistsError = createError('CLIENT_EXISTS', 'A client with this client_id exists already', 409)
 export const ClientReadOnlyError = createError('CLIENT_READ_ONLY', 'This client comes from the clients file: change it there', 409)
@@ -48,6 +50,6 @@ export const errorCodes = [
   'CURRENT_PASSWORD_REQUIRED', 'WEAK_PASSWORD', 'SMS_DELIVERY_FAILED', 'SMS_COUNTRY_NOT_ALLOWED', 'SMS_BUDGET_EXHAUSTED', 'PASSWORD_CHECK_BUSY', 'LOGIN_METHOD', 'UNKNOWN_CLIENT', 'FST_ERR_VALIDATION', 'BODY_TOO_LARGE',
   'SESSION_NOT_FOUND', 'USER_NOT_FOUND', 'ADMIN_UNAUTHORIZED', 'SESSION_EXPIRED', 'SLIDING_NOT_ALLOWED', 'REFRESH_NOT_ALLOWED',
   'INVALID_DPOP_PROOF', 'USE_DPOP_NONCE', 'TOKEN_BINDING_MISMATCH', 'FIRST_PARTY_ONLY',
-  'ADMIN_FORBIDDEN', 'CLIENT_NOT_FOUND', 'CLIENT_EXISTS', 'CLIENT_READ_ONLY', 'INVALID_CLIENT_METADATA',
+  'ADMIN_FORBIDDEN', 'REVOCATION_FEED_UNAUTHORIZED', 'REVOCATION_FEED_FORBIDDEN', 'CLIENT_NOT_FOUND', 'CLIENT_EXISTS', 'CLIENT_READ_ONLY', 'INVALID_CLIENT_METADATA',
   'NOT_FOUND'
 ] as const

@@ -6,6 +6,7 @@ import { parseDuration } from '../duration.js'
 import { DEFAULT_CLIENT_ID, type Client, type TokenPolicy } from './client.js'
 import { OAuthClientFields, toOAuthSettings, type OAuthClientEntry } from '../oauth/client-config.js'
 import type { Store, StoredClient } from '../store/store.js'
+import { DEV_REVOCATION_CLIENT_ID, devRevocationClient } from '../revocations/dev-client.js'
 
 const Duration = Type.Union([Type.String({ pattern: '^\\d+(\\.\\d+)?(ms|s|m|h|d)?$' }), Type.Integer({ minimum: 1 })])
 
@@ -71,6 +72,8 @@ export function loadClients (config: Readonly<Config>): ClientRegistry {
   const clients = new Map<string, Client>()
   const defaults = defaultPolicy(config)
   clients.set(DEFAULT_CLIENT_ID, { clientId: DEFAULT_CLIENT_ID, name: 'Default first-party client', type: 'first-party', policy: defaults })
+  // Outside production only: the feed reader `pnpm start` wires the user service with (a clients-file entry of that id replaces it).
+  if (!config.production) clients.set(DEV_REVOCATION_CLIENT_ID, devRevocationClient(config.audience, defaults))
 
   if (config.clientsFile !== undefined) {
     for (const c of readClientsFile(config.clientsFile).clients) {
@@ -86,7 +89,7 @@ export function loadClients (config: Readonly<Config>): ClientRegistry {
           throw new ConfigError(`${where}/policy: OAuth2 clients support neither sliding sessions nor cookie binding (use "binding": "dpop")`)
         }
         client.type = 'oauth'
-        client.oauth = toOAuthSettings(c as OAuthClientEntry, config.audience, where)
+        client.oauth = toOAuthSettings(c as OAuthClientEntry, config.audience, where, config.signingAlg)
       } else if (Object.keys(OAuthClientFields).some((f) => f in c)) {
         throw new ConfigError(`AUTH_CLIENTS_FILE: /clients[${c.client_id}]: OAuth2 fields need "type": "confidential" or "public"`)
       }
@@ -153,7 +156,7 @@ export function registrationToClient (c: RegistrationEntry, config: Readonly<Con
     name: c.name ?? c.client_id,
     type: 'oauth',
     policy,
-    oauth: toOAuthSettings(c, config.audience, where)
+    oauth: toOAuthSettings(c, config.audience, where, config.signingAlg)
   }
 }
 

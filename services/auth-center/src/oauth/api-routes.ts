@@ -105,7 +105,8 @@ const oauthApiRoutes: FastifyPluginAsyncTypebox = async (app) => {
         ...(c.aud !== undefined ? { aud: c.aud } : {}),
         iss: c.iss!,
         exp: c.exp!,
-        iat: c.iat!,
+        // Introspection answers whole seconds (RFC 7662); the token's iat has millisecond decimals.
+        iat: Math.floor(c.iat!),
         ...(c.jti !== undefined ? { jti: c.jti } : {}),
         sid: access.session.id
       }

@@ -3,6 +3,8 @@ import { OAuthError } from './errors.js'
 /** Scopes with a meaning at the auth center itself; clients may be allowed any others (resource servers define them). */
 export const OPENID = 'openid'
 export const ADMIN_SCOPE = 'admin'
+/** Reads the revocation feed (src/revocations/), by client credentials. */
+export const REVOCATIONS_SCOPE = 'revocations:read'
 
 export function splitScope (scope: string | undefined): string[] {
   return scope === undefined ? [] : [...new Set(scope.split(' ').filter((s) => s !== ''))]
@@ -28,6 +30,7 @@ export function describeScope (scope: string): string {
     case 'profile': return 'See your profile'
     case 'offline_access': return 'Stay connected when you are not using it'
     case 'admin': return 'Administer the auth center'
+    case 'revocations:read': return 'Read the list of revoked sessions'
     default: return `Access “${scope}”`
   }
 }

@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { replies } from '../schemas.js'
 import { oauthMetadata } from '../oauth/metadata.js'
+import { REVOCATIONS_PATH, REVOCATIONS_STREAM_PATH } from '../revocations/routes.js'
 
 const Jwks = Type.Object({
   keys: Type.Array(Type.Object({
@@ -27,6 +28,9 @@ const Metadata = Type.Object({
   ...Object.fromEntries([
     'authorization_endpoint', 'token_endpoint', 'introspection_endpoint', 'revocation_endpoint', 'userinfo_endpoint'
   ].map((k) => [k, Type.Optional(Type.String())])),
+  // The revocation feed (docs/revocation-protocol.md): snapshot and Server-Sent Events stream.
+  revocation_feed_endpoint: Type.String(),
+  revocation_feed_stream_endpoint: Type.String(),
   authorization_response_iss_parameter_supported: Type.Optional(Type.Boolean()),
   ...Object.fromEntries([
     'response_modes_supported', 'grant_types_supported', 'token_endpoint_auth_methods_supported',
@@ -66,6 +70,8 @@ const wellKnownRoutes: FastifyPluginAsyncTypebox = async (app) => {
       // Only what exists (src/oauth/metadata.ts lists the OAuth2 endpoints, grants, methods, scopes).
       response_types_supported: [],
       ...oauthMetadata(app.deps),
+      revocation_feed_endpoint: `${issuer}${REVOCATIONS_PATH}`,
+      revocation_feed_stream_endpoint: `${issuer}${REVOCATIONS_STREAM_PATH}`,
       authcenter_endpoints: {
         sms_code: `${issuer}/auth/sms-code`,
         login: `${issuer}/auth/login`,
@@ -87,7 +93,7 @@ const wellKnownRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: { response: replies({ 200: Metadata }) }
   }, async (_request, reply) => {
     reply.header('cache-control', 'public, max-age=300')
-    return { ...metadata(), subject_types_supported: ['public'], id_token_signing_alg_values_supported: [app.deps.keys.alg] }
+    return { ...metadata(), subject_types_supported: ['public'] }
   })
 }
 

@@ -33,16 +33,21 @@ export interface IssuedAccessToken {
  * carry `scope`, even empty, so a verifier never reads "no scope" as "everything".
  */
 export function issueAccessToken (keys: KeyRing, input: AccessTokenInput): IssuedAccessToken {
-  const iat = Math.floor(input.now / 1000)
+  // `iat` carries milliseconds as decimals (a NumericDate may be fractional, RFC 7519 §2):
+  // revocations compare issue times to the millisecond (docs/revocation-protocol.md), so
+  // a revocation no longer kills the whole second it falls in, and a store reset covers
+  // everything issued before it. `exp` stays a whole second.
+  const ms = Math.floor(input.now)
+  const second = Math.floor(ms / 1000)
   let expiresIn = Math.max(1, Math.round(input.ttlMs / 1000))
-  if (input.notAfterMs !== undefined) expiresIn = Math.min(expiresIn, Math.floor(input.notAfterMs / 1000) - iat)
+  if (input.notAfterMs !== undefined) expiresIn = Math.min(expiresIn, Math.floor(input.notAfterMs / 1000) - second)
   const jti = randomId()
   const payload: Record<string, unknown> = {
     iss: input.issuer,
     sub: input.subject,
     aud: input.audience,
-    exp: iat + expiresIn,
-    iat,
+    exp: second + expiresIn,
+    iat: ms / 1000,
     jti,
     client_id: input.clientId
   }
@@ -51,5 +56,5 @@ export function issueAccessToken (keys: KeyRing, input: AccessTokenInput): Issue
   if (input.kind !== 'first-party') payload.scope = input.scope ?? ''
   else if (input.scope !== undefined && input.scope !== '') payload.scope = input.scope
   if (input.cnf !== undefined) payload.cnf = input.cnf
-  return { token: keys.signJws({ typ: 'at+jwt' }, payload), jti, expiresIn, exp: iat + expiresIn }
+  return { token: keys.signJws({ typ: 'at+jwt' }, payload), jti, expiresIn, exp: second + expiresIn }
 }
