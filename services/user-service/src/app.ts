@@ -4,9 +4,11 @@ import fastifyMultipart from '@fastify/multipart'
 import fastifyRedis from '@fastify/redis'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import verifierPlugin from '@authcenter/verifier/fastify'
+import { createRedisReplayCache } from '@authcenter/verifier/dpop'
+import type { DpopReplayCache } from '@authcenter/verifier/dpop'
 import type { RevocationSource } from '@authcenter/verifier'
 import type { Config } from './config.js'
-import { INTERNAL_ERROR } from './errors.js'
+import { INTERNAL_ERROR, StoreUnavailableError } from './errors.js'
 import securityHeaders from './security-headers.js'
 import { createDirectoryStorage } from './avatars/directory-storage.js'
 import type { AvatarStorage } from './avatars/storage.js'
@@ -84,9 +86,33 @@ export async function build (config: Config, options: BuildOptions = {}): Promis
 
   await app.register(securityHeaders, { hsts: config.authIssuer.startsWith('https:') })
 
+  // With REDIS_URL, the service's own Redis holds the profiles and the DPoP proof replay
+  // cache, so every replica refuses a proof any of them has already seen.
+  let replay: DpopReplayCache | undefined
+  if (config.redisUrl !== undefined) {
+    await app.register(fastifyRedis, { url: config.redisUrl, ...REDIS_OPTIONS })
+    // After start, connection errors are only logged: ioredis reconnects by itself,
+    // and requests meanwhile fail fast with STORE_UNAVAILABLE.
+    app.redis.on('error', (err: Error) => { app.log.warn({ err: err.message }, 'redis connection error') })
+    const shared = createRedisReplayCache(app.redis, { prefix: 'user-service:dpop:' })
+    replay = {
+      async checkAndMark (key, expiresAtMs) {
+        try {
+          return await shared.checkAndMark(key, expiresAtMs)
+        } catch {
+          // Never skip the check: no Redis, no DPoP-bound request (503, retry).
+          throw new StoreUnavailableError()
+        }
+      }
+    }
+  }
+
   await app.register(verifierPlugin, {
     issuer: config.authIssuer,
     audience: config.authAudience,
+    // DPoP htu: this service's public URL, never the Host header (unset: the address it listens on).
+    ...(config.publicUrl !== undefined ? { publicUrl: config.publicUrl } : {}),
+    ...(replay !== undefined ? { dpop: { replay } } : {}),
     ...(config.authJwksUri !== undefined ? { jwksUri: config.authJwksUri } : {}),
     // Revoked sessions are refused at once: the denylist is followed from Redis (or in process).
     ...(options.revocationSource !== undefined
@@ -97,10 +123,6 @@ export async function build (config: Config, options: BuildOptions = {}): Promis
   let profiles = options.profiles
   if (profiles === undefined) {
     if (config.redisUrl !== undefined) {
-      await app.register(fastifyRedis, { url: config.redisUrl, ...REDIS_OPTIONS })
-      // After start, connection errors are only logged: ioredis reconnects by itself,
-      // and requests meanwhile fail fast with STORE_UNAVAILABLE.
-      app.redis.on('error', (err: Error) => { app.log.warn({ err: err.message }, 'redis connection error') })
       profiles = createRedisProfileStore(app.redis)
     } else {
       app.log.warn('REDIS_URL is unset: profiles are kept in memory and lost on restart (development only)')

@@ -19,6 +19,12 @@ export const EnvSchema = Type.Object({
   AUTH_ISSUER: Type.Optional(Type.String({ pattern: '^https?://[^\\s]+$', expected: 'an http(s) URL' })),
   /** The `aud` access tokens must carry. Default `authcenter`. */
   AUTH_AUDIENCE: Type.Optional(Type.String({ minLength: 1, expected: 'a non-empty string' })),
+  /**
+   * The URL clients reach this service at (`https://api.example.com`, or with the path a
+   * gateway mounts it on): DPoP proofs' `htu` must name it, whatever the Host header says.
+   * Unset: the address the service listens on (`http://127.0.0.1:<PORT>`, `http://localhost:<PORT>`).
+   */
+  PUBLIC_URL: Type.Optional(Type.String({ pattern: '^https?://[^\\s/?#]+(/[^\\s?#]*)?$', expected: 'an http(s) URL without query, e.g. https://api.example.com' })),
   /** Where the public keys are; unset means "discover from the issuer's metadata". */
   AUTH_JWKS_URI: Type.Optional(Type.String({ pattern: '^https?://[^\\s]+$', expected: 'an http(s) URL' })),
   /** Profile store; unset means the in-memory driver. */
@@ -45,6 +51,8 @@ export interface Config {
   readonly port: number
   readonly authIssuer: string
   readonly authAudience: string
+  /** Unset: DPoP `htu` is checked against the address the service listens on (development). */
+  readonly publicUrl?: string | undefined
   /** Unset: the verifier discovers `jwks_uri` from the issuer's metadata. */
   readonly authJwksUri?: string | undefined
   /** Unset: profiles live in memory and are lost on restart. */
@@ -130,6 +138,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     port,
     authIssuer: e.AUTH_ISSUER ?? 'http://localhost:4000',
     authAudience: e.AUTH_AUDIENCE ?? 'authcenter',
+    publicUrl: e.PUBLIC_URL,
     authJwksUri: e.AUTH_JWKS_URI,
     redisUrl,
     revocationRedisUrl: e.REVOCATION_REDIS_URL ?? redisUrl,

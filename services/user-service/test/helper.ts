@@ -62,8 +62,9 @@ export async function startIssuer (): Promise<Issuer> {
         jti: randomUUID(),
         client_id: 'first-party',
         sid: randomUUID(),
-        // No scope claim: a first-party token, as the auth center issues them (tests of
-        // third-party tokens pass `scope`).
+        // As the auth center issues them: a first-party token says so (ac_kind) and has no
+        // scope; a third-party one (tests pass `scope`) says third-party. `claims` overrides both.
+        ac_kind: claims.scope === undefined ? 'first-party' : 'third-party',
         ...claims
       }),
       key

@@ -81,6 +81,8 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
 
   app.get('/user/access/token', {
     onRequest: app.authenticate(),
+    // It names the user: a third-party token needs profile:read, a client's token has no user.
+    preHandler: delegatedScope('profile:read'),
     schema: {
       summary: 'Check the access token (the seed\'s /user/access/token)',
       response: {
