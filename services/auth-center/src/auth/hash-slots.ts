@@ -36,31 +36,37 @@ export interface HashSlots {
 interface Waiter { start: () => void, timer: NodeJS.Timeout }
 
 /**
- * A semaphore with a bounded queue for password hashing. scrypt's memory is the DoS
+ * A semaphore with bounded queues for password hashing. scrypt's memory is the DoS
  * lever: without a bound, N concurrent logins cost N times the hash's memory and every
  * libuv thread. With it, memory is at most `concurrency` hashes whatever the load, and
  * what does not fit is refused quickly with 503 + Retry-After instead of queued for minutes.
+ * With two slots or more, one is kept for the known lane: under a flood from fresh
+ * addresses a returning user's check starts at once instead of waiting for a hash to end
+ * (and timing out, on a slow machine, before one does).
  */
 export function createHashSlots (opts: HashSlotsOptions): HashSlots {
   if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1) throw new TypeError('createHashSlots: concurrency must be an integer >= 1')
   if (!Number.isInteger(opts.queue) || opts.queue < 0) throw new TypeError('createHashSlots: queue must be an integer >= 0')
   const maxWaitMs = opts.maxWaitMs ?? MAX_WAIT_MS
-  let running = 0
+  const otherMax = opts.concurrency >= 2 ? opts.concurrency - 1 : opts.concurrency
+  const active: Record<Lane, number> = { known: 0, other: 0 }
   const lanes: Record<Lane, Waiter[]> = { known: [], other: [] }
 
   const busy = (): RetryAfter => new RetryAfter(RETRY_AFTER_S, new PasswordCheckBusyError())
+  const canStart = (lane: Lane): boolean =>
+    active.known + active.other < opts.concurrency && (lane === 'known' || active.other < otherMax)
 
   function acquire (lane: Lane): Promise<void> {
-    if (running < opts.concurrency) {
-      running++
+    if (canStart(lane)) {
+      active[lane]++
       return Promise.resolve()
     }
     const waiters = lanes[lane]
     if (waiters.length >= opts.queue) return Promise.reject(busy())
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
-        // The slot passes straight from the releasing check to this one: `running` stays as it is.
-        start: () => { clearTimeout(waiter.timer); resolve() },
+        // The slot is taken here, synchronously, so no newcomer can slip in before this waiter runs.
+        start: () => { clearTimeout(waiter.timer); active[lane]++; resolve() },
         timer: setTimeout(() => {
           const i = waiters.indexOf(waiter)
           if (i !== -1) waiters.splice(i, 1)
@@ -71,10 +77,13 @@ export function createHashSlots (opts: HashSlotsOptions): HashSlots {
     })
   }
 
-  function release (): void {
-    const next = lanes.known.shift() ?? lanes.other.shift()
-    if (next !== undefined) next.start()
-    else running--
+  function release (lane: Lane): void {
+    active[lane]--
+    for (;;) {
+      if (lanes.known.length > 0 && canStart('known')) lanes.known.shift()!.start()
+      else if (lanes.other.length > 0 && canStart('other')) lanes.other.shift()!.start()
+      else break
+    }
   }
 
   return {
@@ -83,10 +92,10 @@ export function createHashSlots (opts: HashSlotsOptions): HashSlots {
       try {
         return await work()
       } finally {
-        release()
+        release(lane)
       }
     },
-    get running () { return running },
+    get running () { return active.known + active.other },
     get waiting () { return lanes.known.length + lanes.other.length }
   }
 }

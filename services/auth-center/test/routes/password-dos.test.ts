@@ -63,20 +63,23 @@ t.test('a check that waits a second for a slot is refused rather than queued for
   await held
 })
 
-t.test('the hash slots: at most `concurrency` at once, the queue in order, refusals beyond it', async (t) => {
-  const slots = createHashSlots({ concurrency: 2, queue: 2, maxWaitMs: 60_000 })
-  const gates = Array.from({ length: 5 }, () => gate())
+t.test('the hash slots: at most `concurrency` at once, one kept for the known lane, the queue in order, refusals beyond it', async (t) => {
+  const slots = createHashSlots({ concurrency: 3, queue: 2, maxWaitMs: 60_000 })
+  const gates = Array.from({ length: 6 }, () => gate())
   const started: number[] = []
-  const runs = gates.map(async (g, i) => await slots.run(async () => { started.push(i); await g.wait; return i }).catch((err: Error) => err))
+  const runs = gates.map(async (g, i) => await slots.run(async () => { started.push(i); await g.wait; return i }, i === 5 ? 'known' : 'other').catch((err: Error) => err))
   await new Promise((resolve) => setImmediate(resolve))
-  t.strictSame(started, [0, 1])
-  t.equal(slots.running, 2)
+  t.strictSame(started, [0, 1, 5], 'two for the other lane, the third slot for the known one')
+  t.equal(slots.running, 3)
   t.equal(slots.waiting, 2)
   const refused = await runs[4]
-  t.equal((refused as { code?: string }).code, 'PASSWORD_CHECK_BUSY', 'the fifth is refused at once')
+  t.equal((refused as { code?: string }).code, 'PASSWORD_CHECK_BUSY', 'the fifth other is refused at once')
+  gates[5]!.open()
+  await runs[5]
+  t.strictSame(started, [0, 1, 5], 'the kept slot does not go to the other lane')
   gates[1]!.open()
   await runs[1]
-  t.strictSame(started, [0, 1, 2], 'a freed slot goes to the first in the queue')
+  t.strictSame(started, [0, 1, 5, 2], 'a freed slot goes to the first in the queue')
   for (const g of gates) g.open()
   t.strictSame(await Promise.all(runs.slice(0, 4)), [0, 1, 2, 3])
   t.equal(slots.running, 0)
