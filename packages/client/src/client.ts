@@ -126,7 +126,7 @@ export function createClient (options: ClientOptions): AuthClient {
       if (m.type === 'session') void reload()
       else if (m.type === 'logout') void ended(m.reason, false)
     })
-    : { lock: async (fn) => await fn(), post: () => {}, close: () => {} }
+    : { lock: async <T>(fn: () => Promise<T>) => await fn(), post: () => {}, close: () => {} }
 
   async function reload (): Promise<void> { adopt(await storage.get<Session>(SESSION)) }
   const ensureLoaded = (): Promise<void> => loaded ??= reload()
@@ -158,14 +158,17 @@ export function createClient (options: ClientOptions): AuthClient {
   function key (): Promise<DpopKey> {
     dpopKey ??= (async () => {
       if (typeof options.dpop === 'object') return await dpopKeyFrom(options.dpop)
-      // One key per client on this device, made once even when two tabs log in at once.
+      const stored = await storage.get<DpopKey>(KEY)
+      if (stored !== undefined) return stored
+      // One key per client on this device, made once even when two tabs log in at once. Its own
+      // lock: a renewal asks for the key while it holds the renewal lock.
       return await tabs.lock(async () => {
-        const stored = await storage.get<DpopKey>(KEY)
-        if (stored !== undefined) return stored
+        const again = await storage.get<DpopKey>(KEY)
+        if (again !== undefined) return again
         const made = await generateDpopKey()
         await storage.set(KEY, made)
         return made
-      })
+      }, ':dpop-key')
     })()
     dpopKey.catch(() => { dpopKey = undefined })
     return dpopKey

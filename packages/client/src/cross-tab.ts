@@ -6,7 +6,8 @@
  * with the same successor, so the session survives either way.
  */
 export interface CrossTab {
-  lock<T> (fn: () => Promise<T>): Promise<T>
+  /** Runs `fn` holding the lock `name + suffix`; locks are not reentrant, so nested work takes another suffix. */
+  lock<T> (fn: () => Promise<T>, suffix?: string): Promise<T>
   post (message: TabMessage): void
   close (): void
 }
@@ -35,8 +36,10 @@ export function crossTab (name: string, onMessage: (m: TabMessage) => void): Cro
   return {
     post,
     close: () => { channel?.close() },
-    lock: async <T>(fn: () => Promise<T>): Promise<T> => {
-      if (locks !== undefined) return await locks.request(name, async () => await fn()) as T
+    lock: async <T>(fn: () => Promise<T>, suffix = ''): Promise<T> => {
+      if (locks !== undefined) return await locks.request(name + suffix, async () => await fn()) as T
+      // The announcement protocol covers renewals only; the rest (making the DPoP key once) is rare enough to race.
+      if (suffix !== '') return await fn()
       if (othersBusy) {
         await new Promise<void>((resolve) => {
           freed = resolve

@@ -10,7 +10,7 @@ const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing (apt-get ins
 
 /** Access tokens live 3 s; each tab calls the user service back to back for LOOP_MS. */
 const TTL = '3s'
-const LOOP_MS = 8000
+const LOOP_MS = 6000
 
 interface LoopResult { calls: number, ok: number, failures: unknown[] }
 declare const demo: {
@@ -84,6 +84,7 @@ t.test('the demo page in headless Chromium, several tabs of one origin', { skip 
 
   t.test('DPoP in the browser: a non-extractable key in IndexedDB, proofs that verify at the user service', async (t) => {
     const ctx = await browser.newContext()
+    t.teardown(() => ctx.close()) // its tabs would keep renewing in the background
     const pages = [await open(ctx, '/?client=app&dpop')]
     await pages[0]!.evaluate(async ([m, c]) => await demo.login(m!, c!), [MOBILE, OTP])
     pages.push(await open(ctx, '/?client=app&dpop'))
@@ -110,6 +111,52 @@ t.test('the demo page in headless Chromium, several tabs of one origin', { skip 
     t.ok(front.refreshes.length > 0 && front.refreshes.every((r) => r.status === 200), 'bound refreshes carried valid proofs')
     t.same(rotations(front.refreshes), consecutive(front.refreshes))
     figures.push(`DPoP, 2 tabs, ${LOOP_MS / 1000} s: ${results.reduce((n, r) => n + r.calls, 0)} calls, 0 failures, ${front.refreshes.length} rotations`)
+
+    // A tab whose first act is a renewal: it takes the key from IndexedDB while holding the renewal lock.
+    for (const p of pages) await p.close()
+    await new Promise((resolve) => setTimeout(resolve, 3500)) // the access token has expired, nobody renewed it
+    front.reset()
+    const late = await open(ctx, '/?client=app&dpop')
+    const r = await late.evaluate(async () => await demo.loop(300))
+    t.same(r.failures, [], 'no failure (and no deadlock)')
+    t.equal(r.ok, r.calls)
+    t.equal(front.userCalls.length, r.calls)
+    t.same(front.refreshes.map((x) => x.status), [200], 'one bound renewal, first thing')
+  })
+
+  t.test('without the Web Locks API (BroadcastChannel fallback): every call succeeds, a simultaneous refresh gets the grace answer', async (t) => {
+    const ctx = await browser.newContext()
+    t.teardown(() => ctx.close()) // its tabs would keep renewing in the background
+    await ctx.addInitScript(() => { Object.defineProperty(navigator, 'locks', { value: undefined }) })
+    const pages = [await open(ctx, '/')]
+    t.equal(await pages[0]!.evaluate(() => navigator.locks), undefined)
+    await pages[0]!.evaluate(async ([m, c]) => await demo.login(m!, c!), [MOBILE, OTP])
+    pages.push(await open(ctx, '/'))
+    front.reset()
+    const results = await Promise.all(pages.map(async (p) => await p.evaluate(async (ms) => await demo.loop(ms), LOOP_MS)))
+    t.same(results.flatMap((r) => r.failures), [], 'every call succeeded')
+    t.ok(front.refreshes.length > 0 && front.refreshes.every((r) => r.status === 200), 'no refresh was refused')
+    const gens = [...new Set(front.refreshes.map((r) => r.gen))]
+    t.same(gens, gens.map((_, i) => gens[0]! + i), 'each generation presented in turn (a repeat is the grace answer)')
+    for (const p of pages) t.same(await p.evaluate(() => demo.logouts), [])
+    figures.push(`no Web Locks (BroadcastChannel), 2 tabs, ${LOOP_MS / 1000} s: ${results.reduce((n, r) => n + r.calls, 0)} calls, 0 failures, ` +
+      `${front.refreshes.length} refresh requests, ${gens.length} rotations, 0 logged out`)
+  })
+
+  t.test('the fingerprint-cookie policy: the __Host- cookie goes along, no script can read it', async (t) => {
+    const ctx = await browser.newContext()
+    t.teardown(() => ctx.close()) // its tabs would keep renewing in the background
+    const pages = [await open(ctx, '/?client=web')]
+    await pages[0]!.evaluate(async ([m, c]) => await demo.login(m!, c!), [MOBILE, OTP])
+    const cookies = await ctx.cookies()
+    t.match(cookies.find((c) => c.name === '__Host-ac_fgp'), { httpOnly: true, secure: true, sameSite: 'Strict' })
+    t.equal(await pages[0]!.evaluate(() => document.cookie), '', 'HttpOnly: invisible to the page')
+    pages.push(await open(ctx, '/?client=web'))
+    front.reset()
+    const results = await Promise.all(pages.map(async (p) => await p.evaluate(async (ms) => await demo.loop(ms), LOOP_MS)))
+    t.same(results.flatMap((r) => r.failures), [], 'every call succeeded')
+    t.ok(front.refreshes.length > 0 && front.refreshes.every((r) => r.status === 200), 'refreshes with the cookie')
+    t.same(rotations(front.refreshes), consecutive(front.refreshes))
   })
 
   t.teardown(() => { process.stdout.write(`# multi-tab figures (access TTL ${TTL}):\n${figures.map((f) => `#   ${f}\n`).join('')}`) })
