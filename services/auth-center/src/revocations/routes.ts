@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox'
+import fp from 'fastify-plugin'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { clientTokenVerdict } from '../admin/admin-token.js'
@@ -135,4 +136,5 @@ const revocationRoutes: FastifyPluginAsyncTypebox<RevocationRoutesOptions> = asy
   })
 }
 
-export default revocationRoutes
+// fastify-plugin: `revocationHub` is visible on the app (monitoring, tests).
+export default fp(revocationRoutes, { name: 'authcenter-revocation-feed', fastify: '5.x' })
