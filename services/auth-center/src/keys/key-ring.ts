@@ -1,5 +1,5 @@
 import { createHmac, sign as cryptoSign, type KeyObject } from 'node:crypto'
-import { currentKey, newKeySet, privateKeyObject, prune, publicJwks, rotateKeySet, type KeySet, type PublicJwk, type SigningAlg } from './key-set.js'
+import { ID_TOKEN_ALG, currentIdTokenKey, currentKey, newKeySet, privateKeyObject, prune, publicJwks, rotateKeySet, withIdTokenKey, type KeySet, type PublicJwk, type SigningAlg, type StoredKey } from './key-set.js'
 import type { KeyStore } from './key-store.js'
 
 export interface KeyRingOptions {
@@ -27,6 +27,7 @@ interface Signer { kid: string, alg: SigningAlg, key: KeyObject | Buffer }
 export class KeyRing {
   #set!: KeySet
   #signer!: Signer
+  #idSigner: Signer | undefined
   #macKey!: Buffer
   #jwks!: { keys: PublicJwk[] }
   #jwksAt = 0
@@ -47,6 +48,9 @@ export class KeyRing {
       set = (await mirror?.load()) ?? newKeySet(alg, now)
       set = await store.init(set)
     }
+    // A key set from before ID-token keys gets one (when another replica adds it first, take theirs).
+    const upgraded = withIdTokenKey(set, now)
+    if (upgraded !== set) set = (await store.replace(set.revision, upgraded)) ? upgraded : ((await store.load()) ?? set)
     if (mirror !== undefined) await mirror.replace((await mirror.load())?.revision ?? 0, set).catch(() => {})
     ring.#use(set)
     if (ring.#opts.reloadIntervalMs > 0) {
@@ -58,12 +62,10 @@ export class KeyRing {
 
   #use (set: KeySet): void {
     this.#set = set
-    const cur = currentKey(set)
-    this.#signer = {
-      kid: cur.kid,
-      alg: cur.alg,
-      key: cur.alg === 'HS256' ? Buffer.from(cur.privateJwk.k ?? '', 'base64url') : privateKeyObject(cur)
-    }
+    this.#signer = signerOf(currentKey(set))
+    const idKey = currentIdTokenKey(set)
+    // With RS256 access tokens the access-token key signs RS256 ID tokens too.
+    this.#idSigner = idKey !== undefined ? signerOf(idKey) : this.#signer.alg === ID_TOKEN_ALG ? this.#signer : undefined
     this.#macKey = Buffer.from(set.refreshMacKey, 'base64url')
     this.#jwksAt = 0
   }
@@ -74,7 +76,7 @@ export class KeyRing {
     if (set !== null && set.revision !== this.#set.revision) this.#use(set)
   }
 
-  /** Retires the current key and starts signing with a new one. */
+  /** Retires the current keys (access-token and ID-token key) and starts signing with new ones. */
   async rotate (maxTokenLifetimeMs: number, alg: SigningAlg = this.#opts.alg): Promise<string> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const base = (await this.#opts.store.load()) ?? this.#set
@@ -90,6 +92,10 @@ export class KeyRing {
 
   get kid (): string { return this.#signer.kid }
   get alg (): SigningAlg { return this.#signer.alg }
+  /** What ID tokens can be signed with: RS256 first, then the access-token algorithm (never HS256). */
+  get idTokenAlgs (): SigningAlg[] {
+    return [...new Set<SigningAlg>([ID_TOKEN_ALG, this.#signer.alg])].filter((a) => a !== 'HS256')
+  }
   get refreshMacKey (): Buffer { return this.#macKey }
   get revision (): number { return this.#set.revision }
 
@@ -103,23 +109,37 @@ export class KeyRing {
     return this.#jwks
   }
 
-  /** Signs a compact JWS with the current key. */
+  /** Signs a compact JWS with the current access-token key. */
   signJws (header: Record<string, unknown>, payload: Record<string, unknown>): string {
-    const s = this.#signer
-    const input = `${b64json({ ...header, alg: s.alg, kid: s.kid })}.${b64json(payload)}`
-    let sig: Buffer
-    switch (s.alg) {
-      case 'EdDSA': sig = cryptoSign(null, Buffer.from(input), s.key as KeyObject); break
-      case 'ES256': sig = cryptoSign('sha256', Buffer.from(input), { key: s.key as KeyObject, dsaEncoding: 'ieee-p1363' }); break
-      case 'RS256': sig = cryptoSign('sha256', Buffer.from(input), s.key as KeyObject); break
-      case 'HS256': sig = createHmac('sha256', s.key as Buffer).update(input).digest(); break
-    }
-    return `${input}.${sig.toString('base64url')}`
+    return sign(this.#signer, header, payload)
+  }
+
+  /** Signs an ID token with `alg` (one of `idTokenAlgs`): RS256 with the ID-token key, else the access-token key. */
+  signIdToken (alg: SigningAlg, header: Record<string, unknown>, payload: Record<string, unknown>): string {
+    const s = alg === this.#signer.alg && alg !== 'HS256' ? this.#signer : alg === ID_TOKEN_ALG ? this.#idSigner : undefined
+    if (s === undefined) throw new TypeError(`no key signs ID tokens with ${alg}`)
+    return sign(s, header, payload)
   }
 
   close (): void {
     if (this.#timer !== undefined) clearInterval(this.#timer)
   }
+}
+
+function signerOf (k: StoredKey): Signer {
+  return { kid: k.kid, alg: k.alg, key: k.alg === 'HS256' ? Buffer.from(k.privateJwk.k ?? '', 'base64url') : privateKeyObject(k) }
+}
+
+function sign (s: Signer, header: Record<string, unknown>, payload: Record<string, unknown>): string {
+  const input = `${b64json({ ...header, alg: s.alg, kid: s.kid })}.${b64json(payload)}`
+  let sig: Buffer
+  switch (s.alg) {
+    case 'EdDSA': sig = cryptoSign(null, Buffer.from(input), s.key as KeyObject); break
+    case 'ES256': sig = cryptoSign('sha256', Buffer.from(input), { key: s.key as KeyObject, dsaEncoding: 'ieee-p1363' }); break
+    case 'RS256': sig = cryptoSign('sha256', Buffer.from(input), s.key as KeyObject); break
+    case 'HS256': sig = createHmac('sha256', s.key as Buffer).update(input).digest(); break
+  }
+  return `${input}.${sig.toString('base64url')}`
 }
 
 function b64json (v: unknown): string {

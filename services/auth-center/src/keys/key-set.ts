@@ -11,8 +11,21 @@ export interface StoredKey {
   retiredAt?: number
   /** Published in the JWKS until then: retiredAt + the longest token lifetime signed with it. */
   publishUntil?: number
+  /**
+   * 'id_token': the RS256 key that signs ID tokens only (OpenID Discovery requires
+   * RS256 whatever the access-token algorithm). Absent: the access-token key.
+   */
+  purpose?: 'id_token'
   privateJwk: JsonWebKey
 }
+
+/** ID tokens are RS256 unless a client registers the access-token algorithm instead. */
+export const ID_TOKEN_ALG = 'RS256'
+/** How long an ID token lives (oauth/id-token.ts): a retired key stays published at least that long. */
+export const ID_TOKEN_TTL_MS = 300_000
+
+/** An access-token algorithm other than RS256 needs a second, RS256 key for ID tokens. */
+const needsIdTokenKey = (alg: SigningAlg): boolean => alg !== ID_TOKEN_ALG
 
 /** Everything the key store persists, as one document so it changes atomically. */
 export interface KeySet {
@@ -24,7 +37,7 @@ export interface KeySet {
   keys: StoredKey[]
 }
 
-export function generateKey (alg: SigningAlg, now: number): StoredKey {
+export function generateKey (alg: SigningAlg, now: number, purpose?: 'id_token'): StoredKey {
   const kid = randomBytes(12).toString('base64url')
   let privateJwk: JsonWebKey
   switch (alg) {
@@ -33,30 +46,50 @@ export function generateKey (alg: SigningAlg, now: number): StoredKey {
     case 'RS256': privateJwk = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }); break
     case 'HS256': privateJwk = { kty: 'oct', k: randomBytes(32).toString('base64url') }; break
   }
-  return { kid, alg, createdAt: now, privateJwk }
+  return { kid, alg, createdAt: now, ...(purpose !== undefined ? { purpose } : {}), privateJwk }
 }
 
 export function newKeySet (alg: SigningAlg, now: number): KeySet {
-  return { version: 1, revision: 1, refreshMacKey: randomBytes(32).toString('base64url'), keys: [generateKey(alg, now)] }
+  return { version: 1, revision: 1, refreshMacKey: randomBytes(32).toString('base64url'), keys: freshKeys(alg, now) }
 }
 
-/** The key that signs now: the newest one that is not retired. */
+function freshKeys (alg: SigningAlg, now: number): StoredKey[] {
+  return needsIdTokenKey(alg) ? [generateKey(alg, now), generateKey(ID_TOKEN_ALG, now, 'id_token')] : [generateKey(alg, now)]
+}
+
+/** The ID-token key that signs now, if the set has one (none when access tokens are RS256 themselves). */
+export function currentIdTokenKey (set: KeySet): StoredKey | undefined {
+  const live = set.keys.filter((k) => k.retiredAt === undefined && k.purpose === 'id_token')
+  return live[live.length - 1]
+}
+
+/**
+ * A key set written before ID-token keys existed gets one (a new revision); any other
+ * set is returned as it is.
+ */
+export function withIdTokenKey (set: KeySet, now: number): KeySet {
+  if (!needsIdTokenKey(currentKey(set).alg) || currentIdTokenKey(set) !== undefined) return set
+  return { ...set, revision: set.revision + 1, keys: [...set.keys, generateKey(ID_TOKEN_ALG, now, 'id_token')] }
+}
+
+/** The access-token key that signs now: the newest one that is not retired. */
 export function currentKey (set: KeySet): StoredKey {
-  const live = set.keys.filter((k) => k.retiredAt === undefined)
+  const live = set.keys.filter((k) => k.retiredAt === undefined && k.purpose === undefined)
   const key = live[live.length - 1]
   if (key === undefined) throw new Error('key set has no current signing key')
   return key
 }
 
 /**
- * Retires the current key and appends a fresh one. The retired key stays published
- * for `maxTokenLifetimeMs` so tokens it signed keep verifying until they expire.
+ * Retires the current keys (the access-token key and the ID-token key: both rotate)
+ * and appends fresh ones. A retired key stays published for the longest lifetime of a
+ * token it may have signed (`maxTokenLifetimeMs`, at least an ID token's), so those
+ * tokens keep verifying until they expire.
  */
 export function rotateKeySet (set: KeySet, alg: SigningAlg, now: number, maxTokenLifetimeMs: number): KeySet {
-  const keys = set.keys.map((k) => k.retiredAt === undefined
-    ? { ...k, retiredAt: now, publishUntil: now + maxTokenLifetimeMs }
-    : k)
-  keys.push(generateKey(alg, now))
+  const publishUntil = now + Math.max(maxTokenLifetimeMs, ID_TOKEN_TTL_MS)
+  const keys = set.keys.map((k) => k.retiredAt === undefined ? { ...k, retiredAt: now, publishUntil } : k)
+  keys.push(...freshKeys(alg, now))
   return { ...set, revision: set.revision + 1, keys: prune(keys, now) }
 }
 
@@ -74,8 +107,9 @@ export interface PublicJwk extends JsonWebKey {
 /** The JWKS document: public halves of the current key and of retired keys still in use. */
 export function publicJwks (set: KeySet, now: number): { keys: PublicJwk[] } {
   const keys: PublicJwk[] = []
-  // Newest first: verifiers that scan pick the current key soonest.
-  for (const k of [...prune(set.keys, now)].reverse()) {
+  // Newest first, access-token keys before ID-token keys: verifiers that scan pick the current access-token key soonest.
+  const live = [...prune(set.keys, now)].reverse()
+  for (const k of [...live.filter((k) => k.purpose === undefined), ...live.filter((k) => k.purpose === 'id_token')]) {
     if (k.alg === 'HS256') continue // a symmetric key is never published
     const pub = createPublicKey({ key: k.privateJwk, format: 'jwk' }).export({ format: 'jwk' })
     keys.push({ ...pub, kid: k.kid, alg: k.alg, use: 'sig' })

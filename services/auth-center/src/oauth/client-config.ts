@@ -29,7 +29,12 @@ export interface OAuthSettings {
   scopes: readonly string[]
   /** `aud` of its access tokens. */
   audience: string
+  /** OIDC `id_token_signed_response_alg`: RS256 unless the client registered the access-token algorithm. */
+  idTokenAlg: IdTokenAlg
 }
+
+export type IdTokenAlg = 'RS256' | 'EdDSA' | 'ES256'
+const ID_TOKEN_ALGS: readonly IdTokenAlg[] = ['RS256', 'EdDSA', 'ES256']
 
 const ScopeToken = '[\\x21\\x23-\\x5B\\x5D-\\x7E]+'
 
@@ -44,7 +49,8 @@ export const OAuthClientFields = {
   redirect_uris: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 2000 }), { maxItems: 20 })),
   grant_types: Type.Optional(Type.Array(Type.Union(GRANT_TYPES.map((g) => Type.Literal(g))), { minItems: 1 })),
   scope: Type.Optional(Type.String({ pattern: `^${ScopeToken}( ${ScopeToken})*$`, maxLength: 1000 })),
-  audience: Type.Optional(Type.String({ minLength: 1, maxLength: 256 }))
+  audience: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+  id_token_signed_response_alg: Type.Optional(Type.Union(ID_TOKEN_ALGS.map((a) => Type.Literal(a))))
 }
 
 export const OAuthClientEntry = Type.Object({
@@ -60,8 +66,13 @@ export type OAuthClientEntry = Static<typeof OAuthClientEntry>
  * Checks an OAuth2 client entry and builds its settings; a bad entry is a
  * ConfigError naming the field (`where` is its path, e.g. `AUTH_CLIENTS_FILE: /clients[app]`).
  */
-export function toOAuthSettings (c: OAuthClientEntry, defaultAudience: string, where: string): OAuthSettings {
+export function toOAuthSettings (c: OAuthClientEntry, defaultAudience: string, where: string, accessTokenAlg?: string): OAuthSettings {
   const fail = (field: string, why: string): never => { throw new ConfigError(`${where}/${field}: ${why}`) }
+  const idTokenAlg = c.id_token_signed_response_alg ?? 'RS256'
+  // The auth center has two keys: RS256 for ID tokens and the access-token one.
+  if (accessTokenAlg !== undefined && idTokenAlg !== 'RS256' && idTokenAlg !== accessTokenAlg) {
+    fail('id_token_signed_response_alg', `must be RS256 or the access-token algorithm (${accessTokenAlg})`)
+  }
   const redirectUris = c.redirect_uris ?? []
   // Default grants: the code flow (with refresh) when there is somewhere to redirect to, else client credentials.
   const defaultGrants: GrantType[] = c.type === 'public' || redirectUris.length > 0 ? ['authorization_code', 'refresh_token'] : ['client_credentials']
@@ -101,7 +112,8 @@ export function toOAuthSettings (c: OAuthClientEntry, defaultAudience: string, w
     redirectUris: [...redirectUris],
     grantTypes,
     scopes,
-    audience: c.audience ?? defaultAudience
+    audience: c.audience ?? defaultAudience,
+    idTokenAlg
   }
   if (secretSha256 !== undefined) out.secretSha256 = secretSha256
   if (jwks !== undefined) out.jwks = jwks

@@ -34,7 +34,8 @@ export function oauthMetadata (deps: Deps): Record<string, unknown> {
     scopes_supported: [...scopes].sort(),
     claims_supported: ['iss', 'sub', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'sid', 'azp', 'at_hash', 'phone_number', 'phone_number_verified'],
     authorization_response_iss_parameter_supported: true,
-    id_token_signing_alg_values_supported: [deps.keys.alg],
+    // RS256 first (OpenID Discovery §3: MUST be included), then the access-token algorithm a client may register instead.
+    id_token_signing_alg_values_supported: deps.keys.idTokenAlgs,
     subject_types_supported: ['public'],
     dpop_signing_alg_values_supported: [...DPOP_ALGS]
   }

@@ -13,9 +13,10 @@ t.test('openid-client drives discovery, code + PKCE, refresh, client credentials
   const ac = await startOAuthCenter()
   t.teardown(() => ac.close())
   const insecure = { execute: [oidc.allowInsecureRequests] }
-  const config = await oidc.discovery(new URL(ac.issuer), 'partner',
-    { id_token_signed_response_alg: 'EdDSA' }, oidc.ClientSecretBasic(PARTNER_SECRET), insecure)
+  // openid-client's defaults: it expects RS256 ID tokens (no id_token_signed_response_alg given).
+  const config = await oidc.discovery(new URL(ac.issuer), 'partner', undefined, oidc.ClientSecretBasic(PARTNER_SECRET), insecure)
   const meta = config.serverMetadata()
+  t.ok(meta.id_token_signing_alg_values_supported?.includes('RS256'), 'RS256 advertised')
   t.equal(meta.token_endpoint, `${ac.issuer}/oauth/token`)
   t.same(meta.code_challenge_methods_supported, ['S256'])
   t.same(meta.dpop_signing_alg_values_supported, ['ES256', 'EdDSA', 'RS256', 'PS256'], 'DPoP algorithms advertised')

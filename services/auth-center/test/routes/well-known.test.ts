@@ -27,7 +27,7 @@ t.test('access tokens are RFC 9068 EdDSA JWTs that the published JWKS verifies',
   const jwks = await ac.call('GET', '/.well-known/jwks.json')
   t.equal(jwks.status, 200)
   t.match(jwks.headers.get('cache-control'), /max-age=\d+/)
-  t.equal(jwks.body.keys.length, 1)
+  t.same(jwks.body.keys.map((k: { alg: string }) => k.alg), ['EdDSA', 'RS256'], 'the access-token key, then the ID-token key (RS256, OpenID Discovery)')
   for (const k of jwks.body.keys) t.notOk('d' in k || 'p' in k || 'q' in k || 'k' in k, 'no private member')
 
   const verify = createVerifier({ issuer: 'http://auth.test', audience: 'authcenter', jwksUri: `${ac.url}/.well-known/jwks.json` })
@@ -53,6 +53,8 @@ t.test('keys are generated once, kept private on disk and reused after a restart
   const dataDir = first.dataDir
   const login = (await first.call('POST', '/auth/login', { mobile: TEST_MOBILE, code: TEST_OTP })).body
   const kid = decodeHeader(login.access_token).kid
+  const kids = (await first.call('GET', '/.well-known/jwks.json')).body.keys.map((k: { kid: string }) => k.kid)
+  t.equal(kids[0], kid)
   await first.app.close()
   t.equal((await stat(join(dataDir, KEYS_FILE))).mode & 0o777, 0o600, 'key file is 0600')
 
@@ -60,7 +62,7 @@ t.test('keys are generated once, kept private on disk and reused after a restart
   // The directory is the first start's, so neither close() removes it (it holds signing keys).
   t.teardown(async () => { await second.close(); await rm(dataDir, { recursive: true, force: true, maxRetries: 3 }) })
   const jwks = (await second.call('GET', '/.well-known/jwks.json')).body
-  t.same(jwks.keys.map((k: { kid: string }) => k.kid), [kid], 'same key after restart')
+  t.same(jwks.keys.map((k: { kid: string }) => k.kid), kids, 'same keys after restart')
   const verify = createVerifier({ issuer: 'http://auth.test', audience: 'authcenter', jwksUri: `${second.url}/.well-known/jwks.json` })
   t.teardown(() => verify.close())
   t.equal((await verify(login.access_token)).sub, login.user.id, 'a token from before the restart verifies')
@@ -82,8 +84,10 @@ t.test('rotation keeps the old public key published while its tokens live, witho
 
   const after = (await ac.call('POST', '/auth/login', { mobile: TEST_MOBILE, code: TEST_OTP })).body
   t.equal(decodeHeader(after.access_token).kid, newKid, 'signs with the new key')
-  const kids = (await ac.call('GET', '/.well-known/jwks.json')).body.keys.map((k: { kid: string }) => k.kid)
-  t.same(kids.sort(), [oldKid, newKid].sort(), 'both keys published')
+  const published = (await ac.call('GET', '/.well-known/jwks.json')).body.keys as Array<{ kid: string, alg: string }>
+  const kids = published.filter((k) => k.alg === 'EdDSA').map((k) => k.kid)
+  t.same(kids.sort(), [oldKid, newKid].sort(), 'both access-token keys published')
+  t.equal(published.filter((k) => k.alg === 'RS256').length, 2, 'and the new and retired ID-token keys')
 
   const verify = createVerifier({ issuer: 'http://auth.test', audience: 'authcenter', jwksUri: `${ac.url}/.well-known/jwks.json` })
   t.teardown(() => verify.close())

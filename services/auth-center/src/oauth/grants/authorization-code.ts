@@ -71,7 +71,8 @@ export async function authorizationCodeGrant (deps: Deps, request: FastifyReques
       authTimeMs: grant.authTime,
       ...(grant.nonce !== undefined ? { nonce: grant.nonce } : {}),
       accessToken: tokens.access_token,
-      now: deps.now()
+      now: deps.now(),
+      alg: client.oauth.idTokenAlg
     })
   }
   return reply
