@@ -39,18 +39,27 @@ export const TEST_OTP = '123456'
  */
 export async function startAuthCenter (env: Record<string, string> = {}, opts: { dataDir?: string } = {}): Promise<RunningAuthCenter> {
   const dataDir = opts.dataDir ?? await mkdtemp(join(tmpdir(), 'authcenter-test-'))
-  const config = loadConfig({
-    AUTH_ISSUER: 'http://auth.test',
-    AUTH_DATA_DIR: dataDir,
-    SMS_TEST_OTP: `${TEST_MOBILE}:${TEST_OTP}`,
-    REFRESH_GRACE: '300ms',
-    ...env
-  })
   const logs: string[] = []
   const stream = new Writable({ write (chunk, _enc, cb) { logs.push(String(chunk)); cb() } })
   const sms = new CapturingSender()
-  const app = await build({ ...config, logLevel: 'info' }, { sms, logStream: stream })
-  const address = await app.listen({ host: '127.0.0.1', port: 0 })
+  let app: FastifyInstance | undefined
+  let address: string
+  try {
+    const config = loadConfig({
+      AUTH_ISSUER: 'http://auth.test',
+      AUTH_DATA_DIR: dataDir,
+      SMS_TEST_OTP: `${TEST_MOBILE}:${TEST_OTP}`,
+      REFRESH_GRACE: '300ms',
+      ...env
+    })
+    app = await build({ ...config, logLevel: 'info' }, { sms, logStream: stream })
+    address = await app.listen({ host: '127.0.0.1', port: 0 })
+  } catch (err) {
+    // A start that fails (the case under test, often) must not leave its key directory behind.
+    await app?.close()
+    if (opts.dataDir === undefined) await rm(dataDir, { recursive: true, force: true, maxRetries: 3 })
+    throw err
+  }
   return {
     app,
     url: address,
