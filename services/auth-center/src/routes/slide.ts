@@ -1,10 +1,8 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { createVerifier, TokenError } from '@authcenter/verifier'
-import { FINGERPRINT_COOKIE, fingerprintMatches, readCookie } from '@authcenter/verifier/dpop'
-import { dpopProof } from '../auth/binding.js'
-import { requestFacts } from '../auth/request-facts.js'
-import { TokenBindingMismatchError } from '../errors.js'
+import { FINGERPRINT_COOKIE, readCookie } from '@authcenter/verifier/dpop'
+import { presentedToken } from '../auth/resource-token.js'
 import { TokenReply, replies } from '../schemas.js'
 import { slideSession } from '../sessions/slide.js'
 
@@ -29,30 +27,36 @@ const slideRoute: FastifyPluginAsyncTypebox = async (app) => {
     jwksUri: `${config.issuer}/.well-known/jwks.json`,
     clockTolerance: SLIDE_TOLERANCE_SECONDS,
     cooldownDuration: 0,
-    fetch: async () => new Response(JSON.stringify(keys.jwks()), { headers: { 'content-type': 'application/json' } })
+    fetch: async () => new Response(JSON.stringify(keys.jwks()), { headers: { 'content-type': 'application/json' } }),
+    // DPoP proofs here are single use across replicas too: marked in the store.
+    dpop: { replay: { checkAndMark: async (key, expiresAtMs) => await app.deps.store.markOnce(`dpop:${key}`, Math.max(1, expiresAtMs - app.deps.now())) } }
   })
   app.addHook('onClose', async () => { verify.close() })
 
   app.post('/auth/slide', {
     schema: { body: Type.Optional(Body), response: replies({ 200: TokenReply }) }
   }, async (request, reply) => {
-    const header = request.headers.authorization
-    const fromHeader = header === undefined ? undefined : /^(?:Bearer|DPoP) +(\S+)$/i.exec(header)?.[1]
-    const token = fromHeader ?? request.body?.token
+    const fromHeader = presentedToken(request.headers.authorization)
+    // A token in the body counts as Bearer: a DPoP-bound one must come with the DPoP scheme.
+    const scheme = fromHeader?.scheme ?? 'bearer'
+    const token = fromHeader?.token ?? request.body?.token
     let auth
     try {
-      auth = await verify(token)
+      // A bound token renews only on the device it is bound to, checked as any verifier does:
+      // DPoP-bound, the DPoP scheme and a proof for this request (htu = the issuer URL, ath);
+      // cookie-bound, its fingerprint cookie.
+      auth = await verify(token, {
+        scheme,
+        dpop: { proof: request.headers.dpop, method: 'POST', url: `${config.issuer}/auth/slide` },
+        fingerprint: readCookie(request.headers.cookie, FINGERPRINT_COOKIE)
+      })
     } catch (err) {
       if (!(err instanceof TokenError)) throw err
-      reply.header('www-authenticate', `Bearer error="invalid_token", error_description="${err.message.replace(/"/g, "'")}"`)
+      const description = err.message.replace(/"/g, "'")
+      reply.header('www-authenticate', err.code === 'INVALID_DPOP_PROOF'
+        ? `DPoP error="invalid_dpop_proof", error_description="${description}", algs="ES256 EdDSA RS256 PS256"`
+        : `Bearer error="invalid_token", error_description="${description}"`)
       return reply.code(err.statusCode).send({ statusCode: err.statusCode, code: err.code, error: 'Unauthorized', message: err.message })
-    }
-    // A bound token renews only on the device it is bound to.
-    const cnf = auth.claims.cnf as { jkt?: string, fgp?: string } | undefined
-    const facts = requestFacts(request)
-    if (cnf?.jkt !== undefined) await dpopProof(app.deps, facts, '/auth/slide', cnf.jkt)
-    if (cnf?.fgp !== undefined && !fingerprintMatches(readCookie(facts.cookie, FINGERPRINT_COOKIE), cnf.fgp)) {
-      throw new TokenBindingMismatchError()
     }
     reply.header('cache-control', 'no-store')
     return slideSession(app.deps, auth)

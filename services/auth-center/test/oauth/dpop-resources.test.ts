@@ -104,7 +104,7 @@ t.test('DPoP-bound tokens at userinfo, the admin API and introspection', async (
 t.test('a DPoP-bound first-party token at /auth/*: refused as Bearer, accepted with a proof for the issuer URL', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'ac-dpop-'))
   t.teardown(() => rm(dir, { recursive: true, force: true }))
-  await writeFile(join(dir, 'clients.json'), JSON.stringify({ clients: [{ client_id: 'app', policy: { binding: 'dpop' } }] }))
+  await writeFile(join(dir, 'clients.json'), JSON.stringify({ clients: [{ client_id: 'app', policy: { binding: 'dpop' } }, { client_id: 'slider', policy: { binding: 'dpop', sliding: { idle: '1m', max: '10m' } } }, { client_id: 'cookie-slider', policy: { binding: 'cookie', sliding: { idle: '1m', max: '10m' } } }] }))
   const ac = await startAuthCenter({ AUTH_CLIENTS_FILE: join(dir, 'clients.json') })
   t.teardown(() => ac.close())
   const key = await dpopKey()
@@ -122,4 +122,32 @@ t.test('a DPoP-bound first-party token at /auth/*: refused as Bearer, accepted w
   t.equal(byHost.status, 401, 'a proof for the address it listens on, not its issuer URL')
   const logout = await ac.call('POST', '/auth/logout', undefined, { authorization: `DPoP ${token}`, dpop: await key.proof('http://auth.test/auth/logout', { ath: ath(token) }) })
   t.equal(logout.status, 204)
+
+  t.test('a DPoP-bound sliding token renews only with the DPoP scheme and a proof with ath', async (t) => {
+    const slider = await ac.call('POST', '/auth/login', { mobile: TEST_MOBILE, code: TEST_OTP, client_id: 'slider' }, { dpop: await key.proof('http://auth.test/auth/login') })
+    t.equal(slider.status, 200)
+    const tok: string = slider.body.access_token
+    const url = 'http://auth.test/auth/slide'
+    const asBearer = await ac.call('POST', '/auth/slide', undefined, { authorization: `Bearer ${tok}`, dpop: await key.proof(url, { ath: ath(tok) }) })
+    t.equal(asBearer.status, 401)
+    t.equal(asBearer.body.code, 'INVALID_DPOP_PROOF')
+    const inBody = await ac.call('POST', '/auth/slide', { token: tok }, { dpop: await key.proof(url, { ath: ath(tok) }) })
+    t.equal(inBody.status, 401, 'in the body it is a Bearer token too')
+    const noAth = await ac.call('POST', '/auth/slide', undefined, { authorization: `DPoP ${tok}`, dpop: await key.proof(url) })
+    t.equal(noAth.status, 401, 'a proof without ath')
+    const ok = await ac.call('POST', '/auth/slide', undefined, { authorization: `DPoP ${tok}`, dpop: await key.proof(url, { ath: ath(tok) }) })
+    t.equal(ok.status, 200)
+    t.same(claimsOf(ok.body.access_token).cnf, { jkt: key.jkt }, 'the renewed token is bound to the same key')
+  })
+
+  t.test('a cookie-bound sliding token renews with its fingerprint cookie only', async (t) => {
+    const login = await ac.call('POST', '/auth/login', { mobile: TEST_MOBILE, code: TEST_OTP, client_id: 'cookie-slider' })
+    t.equal(login.status, 200)
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!
+    const bare = await ac.call('POST', '/auth/slide', undefined, { authorization: `Bearer ${login.body.access_token as string}` })
+    t.equal(bare.status, 401)
+    t.equal(bare.body.code, 'TOKEN_BINDING_MISMATCH')
+    const ok = await ac.call('POST', '/auth/slide', undefined, { authorization: `Bearer ${login.body.access_token as string}`, cookie })
+    t.equal(ok.status, 200)
+  })
 })
