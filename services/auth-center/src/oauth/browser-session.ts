@@ -56,6 +56,7 @@ export async function signIn (deps: Deps, request: FastifyRequest, user: User): 
     id: sessionIdOf(deps, secret),
     userId: user.id,
     clientId: WEB_CLIENT_ID,
+    kind: 'first-party',
     deviceName: 'Browser sign-in at the auth center',
     ip: request.clientIp,
     ...(request.headers['user-agent'] !== undefined ? { userAgent: request.headers['user-agent'].slice(0, 256) } : {}),
