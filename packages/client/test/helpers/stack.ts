@@ -5,6 +5,8 @@ import { createHash } from 'node:crypto'
 import { build as buildAuthCenter, loadConfig as loadAuthConfig } from '@authcenter/auth-center'
 import { build as buildUsers, loadConfig as loadUsersConfig } from '@authcenter/user-service'
 import { freePort } from '@authcenter/testkit'
+import Fastify from 'fastify'
+import verifierPlugin from '@authcenter/verifier/fastify'
 
 export const MOBILE = '+8613800000000'
 export const OTP = '123456'
@@ -18,7 +20,7 @@ export const CLIENTS = [
   { client_id: 'legacy-tv', policy: { refresh: false, accessTtl: '2s' } },
   {
     client_id: 'reports', type: 'confidential', client_secret_sha256: createHash('sha256').update(REPORTS_SECRET).digest('hex'),
-    grant_types: ['client_credentials'], scope: 'profile:read'
+    grant_types: ['client_credentials'], scope: 'reports'
   }
 ]
 
@@ -68,16 +70,33 @@ export async function adminLogout (stack: Stack, userId: string): Promise<void> 
   if (res.status !== 200) throw new Error(`admin logout: ${res.status} ${await res.text()}`)
 }
 
-/** A `fetch` that records the path of every request to the auth center. */
-export function recordingFetch (): { fetch: typeof fetch, paths: string[], count: (path: string) => number } {
+/** A `fetch` that records the path (and the answer's status) of every request. */
+export function recordingFetch (): { fetch: typeof fetch, paths: string[], count: (path: string) => number, statuses: (path: string) => number[] } {
   const paths: string[] = []
+  const seen: { path: string, status: number }[] = []
   return {
     paths,
     count: (path) => paths.filter((p) => p === path).length,
+    statuses: (path) => seen.filter((s) => s.path === path).map((s) => s.status),
     fetch: async (input, init) => {
       const url = new URL(input instanceof Request ? input.url : input)
       paths.push(url.pathname)
-      return await fetch(input, init)
+      const res = await fetch(input, init)
+      seen.push({ path: url.pathname, status: res.status })
+      return res
     }
   }
+}
+
+/**
+ * "Another service" for service-to-service calls: a Fastify app behind the verifier's
+ * plugin whose route wants a client-credentials token with scope `reports`.
+ */
+export async function startReportsService (t: Teardown, issuer: string): Promise<string> {
+  const app = Fastify()
+  await app.register(verifierPlugin, { issuer, audience: 'authcenter' })
+  app.get('/reports/daily', { onRequest: app.authenticate({ scope: 'reports' }) }, async (request) => ({ caller: request.auth.sub, kind: request.auth.kind }))
+  const url = await app.listen({ host: '127.0.0.1', port: 0 })
+  t.teardown(() => app.close())
+  return url
 }
