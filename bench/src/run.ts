@@ -1,5 +1,5 @@
 /**
- * Entry point: `pnpm bench [--quick] [--only verify,http,auth,memory,revocation,client-size] [--save]`.
+ * Entry point: `pnpm bench [--quick] [--only verify,http,auth,memory,revocation,password,client-size] [--save]`.
  * Runs the benchmarks one after another, writes results/node<major>/<name>.json|md,
  * verify.svg and summary.md (all tables, for the README's section of that Node line).
  */
@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { NODE_LINE, RESULTS_DIR, SAVE, log, machine, markdown, type Options, type Result } from './harness.js'
 
-const ALL = ['verify', 'http', 'auth', 'memory', 'revocation', 'client-size'] as const
+const ALL = ['verify', 'http', 'auth', 'memory', 'revocation', 'password', 'client-size'] as const
 type Name = typeof ALL[number]
 
 function parseArgs (argv: string[]): { opts: Options, only: Name[] } {
@@ -23,12 +23,12 @@ function parseArgs (argv: string[]): { opts: Options, only: Name[] } {
     else if (a === '--only' || a.startsWith('--only=')) {
       const value = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i] ?? ''
       only = value.split(',').map((s) => s.trim()).filter((s) => s !== '').map((s) => {
-        const name = s === 'auth-center' ? 'auth' : s === 'http-route' ? 'http' : s
+        const name = s === 'auth-center' ? 'auth' : s === 'http-route' ? 'http' : s === 'password-dos' ? 'password' : s
         if (!(ALL as readonly string[]).includes(name)) throw new Error(`--only: unknown benchmark "${s}" (known: ${ALL.join(', ')})`)
         return name as Name
       })
     } else if (a === '--help' || a === '-h') {
-      process.stdout.write('usage: pnpm bench [--quick] [--only verify,http,auth,memory,revocation,client-size] [--save]\n' +
+      process.stdout.write('usage: pnpm bench [--quick] [--only verify,http,auth,memory,revocation,password,client-size] [--save]\n' +
         '  --save  write the committed results/ and the README figures (default: results/unsaved/, git-ignored)\n')
       process.exit(0)
     } else throw new Error(`unknown argument ${a}`)
@@ -58,8 +58,9 @@ async function main (): Promise<void> {
     else if (name === 'http') result = await (await import('./http-route.js')).runHttp(opts)
     else if (name === 'auth') result = await (await import('./auth-center.js')).runAuthCenter(opts)
     else if (name === 'memory') result = await (await import('./memory.js')).runMemory(opts)
+    else if (name === 'revocation') result = await (await import('./revocation.js')).runRevocation(opts)
     else if (name === 'client-size') result = await (await import('./client-size.js')).runClientSize(opts)
-    else result = await (await import('./revocation.js')).runRevocation(opts)
+    else result = await (await import('./password-dos.js')).runPasswordDos(opts)
     results.push(result)
     log(`== ${name} done in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
     process.stdout.write('\n' + markdown(result) + '\n')
@@ -68,7 +69,7 @@ async function main (): Promise<void> {
   // summary.md: the latest table of every benchmark (also those not rerun this time).
   mkdirSync(RESULTS_DIR, { recursive: true })
   const parts: string[] = []
-  for (const name of ['verify', 'http-route', 'auth-center', 'memory', 'revocation', 'client-size']) {
+  for (const name of ['verify', 'http-route', 'auth-center', 'memory', 'revocation', 'password-dos', 'client-size']) {
     const file = join(RESULTS_DIR, `${name}.md`)
     if (existsSync(file)) parts.push(readFileSync(file, 'utf8'))
   }
