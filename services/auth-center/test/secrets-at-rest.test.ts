@@ -87,6 +87,12 @@ t.test('a dump of the redis-server and the data directory cannot sign, refresh o
   const opened = keySetCodec({ current: kek, previous: [] }).decode((await probe.get('ac:keys'))!, 'ac:keys').set
   const withKek = candidates([...dump, JSON.stringify(opened)])
 
+  await t.test('the MAC key the auth center uses is nowhere in the dump, in any encoding', async (t) => {
+    const macKey = ac!.app.deps.keys.refreshMacKey
+    t.equal(c.buffers.filter((b) => b.equals(macKey)).length, 0)
+    t.equal(withKek.buffers.filter((b) => b.equals(macKey)).length, 1, 'with the KEK it is')
+  })
+
   await t.test('no private key in the dump matches the JWKS', async (t) => {
     const keys = privateKeysIn(c)
     t.ok(keys.length > 0, `${keys.length} private keys built from the dump (raw 32-byte values read as Ed25519 seeds and P-256 scalars)`)
@@ -184,4 +190,15 @@ t.test('keys from a version before sealing are sealed on first start, not replac
   const file = JSON.parse(await readFile(join(dataDir, KEYS_FILE), 'utf8'))
   t.same(Object.keys(file).sort(), ['revision', 'sealed', 'version'], 'so does the key file')
   t.notOk(JSON.stringify([stored, file]).includes(set.refreshMacKey), 'the MAC key is no longer readable')
+})
+
+t.test('with the memory store, the data directory alone cannot sign either', async (t) => {
+  const ac = await startAuthCenter({ AUTH_KEK: generateKek() })
+  t.teardown(() => ac.close())
+  const jwks = (await ac.call('GET', '/.well-known/jwks.json')).body as JSONWebKeySet
+  const fromDir = await dumpDir(ac.dataDir)
+  t.same(fromDir.files, [KEYS_FILE], 'only the sealed key file')
+  const c = candidates(fromDir.strings)
+  t.same(await signersFor(jwks, privateKeysIn(c)), [], 'no key signs a token the JWKS verifies')
+  t.equal(c.buffers.filter((b) => b.equals(ac.app.deps.keys.refreshMacKey)).length, 0, 'the MAC key is not in it')
 })
