@@ -63,3 +63,9 @@ t.test('the README\'s browser snippet runs in headless Chromium', { skip: exists
 t.test('the README names every code the SDK raises itself, and the session-ending ones', async (t) => {
   for (const code of [...Object.keys(clientErrorCodes), ...sessionEndingCodes]) t.match(README, `\`${code}\``, `${code} is documented`)
 })
+
+t.test('the package README\'s table lists exactly the codes the SDK raises itself', async (t) => {
+  const own = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
+  const rows = [...own.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1])
+  t.same(rows.sort(), Object.keys(clientErrorCodes).sort())
+})
