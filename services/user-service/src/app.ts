@@ -6,7 +6,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import verifierPlugin from '@authcenter/verifier/fastify'
 import { createRedisReplayCache } from '@authcenter/verifier/dpop'
 import type { DpopReplayCache } from '@authcenter/verifier/dpop'
-import type { RevocationSource } from '@authcenter/verifier'
+import type { InProcessFeed } from '@authcenter/verifier'
 import type { Config } from './config.js'
 import { INTERNAL_ERROR, StoreUnavailableError } from './errors.js'
 import securityHeaders from './security-headers.js'
@@ -30,9 +30,9 @@ export interface BuildOptions {
   logStream?: { write (msg: string): void }
   /**
    * An in-process revocation feed (the auth center's memory store, when both run in
-   * one process) instead of REVOCATION_REDIS_URL.
+   * one process) instead of the auth center's HTTP feed.
    */
-  revocationSource?: RevocationSource
+  revocationSource?: InProcessFeed
 }
 
 /** JSON bodies here are one short field; anything bigger is a mistake or an attack. */
@@ -114,10 +114,10 @@ export async function build (config: Config, options: BuildOptions = {}): Promis
     ...(config.publicUrl !== undefined ? { publicUrl: config.publicUrl } : {}),
     ...(replay !== undefined ? { dpop: { replay } } : {}),
     ...(config.authJwksUri !== undefined ? { jwksUri: config.authJwksUri } : {}),
-    // Revoked sessions are refused at once: the denylist is followed from Redis (or in process).
-    ...(options.revocationSource !== undefined
-      ? { revocation: { source: options.revocationSource } }
-      : config.revocationRedisUrl !== undefined ? { revocation: { redis: config.revocationRedisUrl } } : {})
+    // Revoked sessions are refused at once: the auth center's revocation feed (HTTP by default; Redis as an ACL user; or in process).
+    revocation: options.revocationSource !== undefined
+      ? { source: options.revocationSource }
+      : 'redisUrl' in config.revocation ? { redis: config.revocation.redisUrl } : { ...config.revocation }
   })
 
   let profiles = options.profiles

@@ -29,8 +29,19 @@ export const EnvSchema = Type.Object({
   AUTH_JWKS_URI: Type.Optional(Type.String({ pattern: '^https?://[^\\s]+$', expected: 'an http(s) URL' })),
   /** Profile store; unset means the in-memory driver. */
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://[^\\s]*$', expected: 'a redis:// or rediss:// URL' })),
-  /** The Redis whose revocation feed the verifier follows. Default `REDIS_URL`. */
+  /**
+   * The credential this service reads the auth center's revocation feed with (a client with
+   * `client_credentials` and the scope `revocations:read`). Default outside production: the
+   * auth center's built-in development reader; required in production (unless REVOCATION_REDIS_URL).
+   */
+  REVOCATION_CLIENT_ID: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$', expected: 'a client id' })),
+  REVOCATION_CLIENT_SECRET: Type.Optional(Type.String({ minLength: 1, expected: 'the client secret' })),
+  /**
+   * Optional: follow the feed through the auth center's Redis instead, as the user an ACL
+   * restricts to the denylist keys and the feed channel (README "Revocations"). Unset by default.
+   */
   REVOCATION_REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://[^\\s]*$', expected: 'a redis:// or rediss:// URL' })),
+  NODE_ENV: Type.Optional(Type.String()),
   /** Directory the avatar files live in. Default `./.data/avatars`. */
   AVATAR_DIR: Type.Optional(Type.String({ minLength: 1, expected: 'a directory path' })),
   /** Largest avatar accepted: bytes, or a number with a unit (`2MiB`, `512KiB`, `1MB`). Default 2 MiB. */
@@ -57,8 +68,8 @@ export interface Config {
   readonly authJwksUri?: string | undefined
   /** Unset: profiles live in memory and are lost on restart. */
   readonly redisUrl?: string | undefined
-  /** Carried for the verifier's revocation feed; defaults to `redisUrl`. */
-  readonly revocationRedisUrl?: string | undefined
+  /** How the verifier follows revocations: the auth center's HTTP feed (the default) or its Redis as an ACL user. */
+  readonly revocation: { readonly clientId: string, readonly clientSecret: string } | { readonly redisUrl: string }
   readonly avatarDir: string
   readonly avatarMaxBytes: number
   readonly logLevel: LogLevel
@@ -134,6 +145,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
 
   const redisUrl = e.REDIS_URL
   return Object.freeze({
+    revocation: revocationConfig(e),
     host: e.HOST ?? '127.0.0.1',
     port,
     authIssuer: e.AUTH_ISSUER ?? 'http://localhost:4000',
@@ -141,9 +153,32 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: e.PUBLIC_URL,
     authJwksUri: e.AUTH_JWKS_URI,
     redisUrl,
-    revocationRedisUrl: e.REVOCATION_REDIS_URL ?? redisUrl,
     avatarDir: e.AVATAR_DIR ?? './.data/avatars',
     avatarMaxBytes,
     logLevel: (e.LOG_LEVEL ?? 'info') as LogLevel
+  })
+}
+
+/** The auth center's built-in development reader (services/auth-center/src/revocations/dev-client.ts). */
+const DEV_REVOCATION_CLIENT_ID = 'dev-revocations'
+const DEV_REVOCATION_CLIENT_SECRET = 'dev-revocations-secret-not-for-production'
+
+/**
+ * The revocation feed's credential: given, or (outside production only) the auth
+ * center's development reader, so `pnpm start` needs no configuration. In production a
+ * missing one stops the start: without it logouts would never reach this service.
+ */
+function revocationConfig (e: Env): Config['revocation'] {
+  if (e.REVOCATION_REDIS_URL !== undefined) return Object.freeze({ redisUrl: e.REVOCATION_REDIS_URL })
+  if (e.NODE_ENV === 'production') {
+    for (const name of ['REVOCATION_CLIENT_ID', 'REVOCATION_CLIENT_SECRET'] as const) {
+      if (e[name] === undefined) {
+        throw new Error(`invalid environment: ${name} is required when NODE_ENV=production (the credential the revocation feed is read with; or set REVOCATION_REDIS_URL)`)
+      }
+    }
+  }
+  return Object.freeze({
+    clientId: e.REVOCATION_CLIENT_ID ?? DEV_REVOCATION_CLIENT_ID,
+    clientSecret: e.REVOCATION_CLIENT_SECRET ?? DEV_REVOCATION_CLIENT_SECRET
   })
 }

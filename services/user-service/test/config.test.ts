@@ -10,7 +10,7 @@ t.test('defaults', async (t) => {
     authAudience: 'authcenter',
     authJwksUri: undefined,
     redisUrl: undefined,
-    revocationRedisUrl: undefined,
+    revocation: { clientId: 'dev-revocations', clientSecret: 'dev-revocations-secret-not-for-production' },
     avatarDir: './.data/avatars',
     avatarMaxBytes: 2097152,
     logLevel: 'info'
@@ -37,13 +37,22 @@ t.test('reads every variable', async (t) => {
     authAudience: 'shop',
     authJwksUri: 'https://auth.example.com/jwks.json',
     redisUrl: 'redis://cache:6379/1',
-    revocationRedisUrl: 'redis://cache:6379/1',
+    revocation: { clientId: 'dev-revocations' },
     avatarDir: '/var/avatars',
     avatarMaxBytes: 524288,
     logLevel: 'debug'
   })
-  t.equal(loadConfig({ REDIS_URL: 'redis://a', REVOCATION_REDIS_URL: 'rediss://b' }).revocationRedisUrl, 'rediss://b')
+  t.same(loadConfig({ REDIS_URL: 'redis://a', REVOCATION_REDIS_URL: 'rediss://b' }).revocation, { redisUrl: 'rediss://b' }, 'REVOCATION_REDIS_URL: the ACL user; REDIS_URL (profiles) is never used for the feed')
+  t.same(loadConfig({ REVOCATION_CLIENT_ID: 'orders', REVOCATION_CLIENT_SECRET: 's3cret' }).revocation, { clientId: 'orders', clientSecret: 's3cret' })
   t.equal(loadConfig({ PORT: '' }).port, 4001, 'an empty value counts as unset')
+})
+
+t.test('production: a missing revocation feed credential is a one-line start-up error naming the variable', async (t) => {
+  t.throws(() => loadConfig({ NODE_ENV: 'production', REVOCATION_CLIENT_SECRET: 's' }), { message: /^invalid environment: REVOCATION_CLIENT_ID is required when NODE_ENV=production/ })
+  t.throws(() => loadConfig({ NODE_ENV: 'production', REVOCATION_CLIENT_ID: 'orders' }), { message: /^invalid environment: REVOCATION_CLIENT_SECRET is required when NODE_ENV=production/ })
+  t.throws(() => loadConfig({ NODE_ENV: 'production' }), { message: /REVOCATION_CLIENT_ID/ }, 'no development default in production')
+  t.same(loadConfig({ NODE_ENV: 'production', REVOCATION_CLIENT_ID: 'orders', REVOCATION_CLIENT_SECRET: 's' }).revocation, { clientId: 'orders', clientSecret: 's' })
+  t.same(loadConfig({ NODE_ENV: 'production', REVOCATION_REDIS_URL: 'rediss://reader:pw@redis' }).revocation, { redisUrl: 'rediss://reader:pw@redis' })
 })
 
 t.test('AVATAR_MAX_BYTES takes bytes or a unit', async (t) => {

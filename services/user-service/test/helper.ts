@@ -107,7 +107,10 @@ export async function startService (t: Teardown, env: Record<string, string> = {
     LOG_LEVEL: 'silent',
     ...env
   })
-  const app = await build(config, options)
+  // The fake issuer serves no revocation feed: an empty one in process stands for it
+  // (the service always follows one; integration tests use the real auth center's).
+  const feed = { load: async () => ({ epoch: `${Date.now() - 60_000}:test`, entries: [] }), subscribe: () => () => {} }
+  const app = await build(config, { revocationSource: feed, ...options })
   await app.listen({ host: '127.0.0.1', port: 0 })
   const { port } = app.server.address() as AddressInfo
   t.teardown(async () => {

@@ -5,13 +5,14 @@ import { startPair } from './with-auth-center.js'
 const ADMIN = 'integration-admin-credential-0123'
 const J = { 'content-type': 'application/json' }
 
-/** The pair on one real Redis (two "processes"), or in one process with the memory store and its in-process feed. */
+/**
+ * The pair with the default configuration: the user service follows the auth center's
+ * HTTP revocation feed with the built-in development reader (no REVOCATION_* set),
+ * whether the auth center runs on the memory store (the `pnpm start` default) or on Redis.
+ */
 function startOn (t: Test, redisUrl?: string) {
   const redis = redisUrl !== undefined ? { REDIS_URL: redisUrl } : undefined
-  return startPair(t, {
-    authEnv: { AUTH_ADMIN_TOKEN: ADMIN, ...redis },
-    ...(redis !== undefined ? { usersEnv: redis } : { usersOptions: (auth) => ({ revocationSource: auth.revocationFeed }) })
-  })
+  return startPair(t, { authEnv: { AUTH_ADMIN_TOKEN: ADMIN, ...redis } })
 }
 
 async function login (issuer: string, device: string): Promise<{ access_token: string, session_id: string, user: { id: string } }> {
@@ -44,6 +45,16 @@ for (const mode of ['redis', 'memory'] as const) {
       redisUrl = redis.url
     }
     const { issuer, usersUrl } = await startOn(t, redisUrl)
+
+    t.test('logout at the auth center: the user service answers 401 TOKEN_REVOKED', async (t) => {
+      const s = await login(issuer, 'tablet')
+      t.equal((await mine(usersUrl, s.access_token)).status, 200)
+      const out = await fetch(`${issuer}/auth/logout`, { method: 'POST', headers: { authorization: `Bearer ${s.access_token}` } })
+      t.equal(out.status, 204)
+      const r = await refusedWithin(usersUrl, s.access_token, 2000)
+      t.equal(r.status, 401)
+      t.equal(r.code, 'TOKEN_REVOKED')
+    })
 
     t.test('kick a device: its next request fails with TOKEN_REVOKED', async (t) => {
       const phone = await login(issuer, 'phone')
