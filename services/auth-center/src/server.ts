@@ -15,7 +15,8 @@ try {
 
 const app = await build(config).catch((err: unknown) => {
   // Stored keys that AUTH_KEK does not open: one line naming the variable, never new keys.
-  if (err instanceof KekError) {
+  // A bad clients file (read in build): one line naming the client and the field.
+  if (err instanceof KekError || err instanceof ConfigError) {
     process.stderr.write(`auth-center: ${err.message}\n`)
     process.exit(1)
   }

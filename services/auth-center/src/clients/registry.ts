@@ -4,6 +4,7 @@ import { Value } from '@sinclair/typebox/value'
 import { ConfigError, type Config } from '../config.js'
 import { parseDuration } from '../duration.js'
 import { DEFAULT_CLIENT_ID, type Client, type TokenPolicy } from './client.js'
+import { hashClientSecret } from '../oauth/client-auth.js'
 import { OAuthClientFields, toOAuthSettings, type OAuthClientEntry } from '../oauth/client-config.js'
 import type { Store, StoredClient } from '../store/store.js'
 import { DEV_REVOCATION_CLIENT_ID, devRevocationClient } from '../revocations/dev-client.js'
@@ -25,8 +26,18 @@ const ClientSchema = Type.Object({
   // confidential, public: third-party OAuth2 clients, with the fields of OAuthClientFields.
   type: Type.Optional(Type.Union([Type.Literal('first-party'), Type.Literal('confidential'), Type.Literal('public')])),
   policy: Type.Optional(PolicySchema),
-  ...OAuthClientFields
+  ...OAuthClientFields,
+  // The file only: the secret itself, hashed at start (the admin API makes its own secrets).
+  client_secret: Type.Optional(Type.String({ minLength: 1, maxLength: 512 }))
 }, { additionalProperties: false })
+
+/**
+ * A plain secret in the clients file must be at least this long: what a person types
+ * ("hunter2", a passphrase) is refused. SHA-256 is no slow hash, so only a generated
+ * secret is safe to keep as one (the README gives the command).
+ */
+const MIN_FILE_SECRET_LENGTH = 32
+const GENERATE_SECRET = `node -e "console.log(require('crypto').randomBytes(32).toString('base64url'))"`
 
 export const ClientsFileSchema = Type.Object({
   clients: Type.Array(ClientSchema)
@@ -85,12 +96,13 @@ export function loadClients (config: Readonly<Config>): ClientRegistry {
       }
       if (c.type === 'confidential' || c.type === 'public') {
         const where = `AUTH_CLIENTS_FILE: /clients[${c.client_id}]`
+        if (c.client_secret !== undefined) c.client_secret_sha256 = fileSecretHash(c, where)
         if (c.policy?.sliding !== undefined || client.policy.binding === 'cookie') {
           throw new ConfigError(`${where}/policy: OAuth2 clients support neither sliding sessions nor cookie binding (use "binding": "dpop")`)
         }
         client.type = 'oauth'
         client.oauth = toOAuthSettings(c as OAuthClientEntry, config.audience, where, config.signingAlg)
-      } else if (Object.keys(OAuthClientFields).some((f) => f in c)) {
+      } else if ([...Object.keys(OAuthClientFields), 'client_secret'].some((f) => f in c)) {
         throw new ConfigError(`AUTH_CLIENTS_FILE: /clients[${c.client_id}]: OAuth2 fields need "type": "confidential" or "public"`)
       }
       clients.set(c.client_id, client)
@@ -132,6 +144,16 @@ export function loadClients (config: Readonly<Config>): ClientRegistry {
     maxAccessTtlMs: Math.max(...[...clients.values()].map((c) => c.policy.accessTtlMs))
   }
   return registry
+}
+
+/** SHA-256 (hex) of a clients-file `client_secret`, after checking it is not one a person chose. Never repeats the secret. */
+function fileSecretHash (c: Static<typeof ClientSchema>, where: string): string {
+  const fail = (why: string): never => { throw new ConfigError(`${where}/client_secret: ${why}`) }
+  if (c.type !== 'confidential') fail('only a confidential client has a secret')
+  if (c.client_secret_sha256 !== undefined) fail('give client_secret or client_secret_sha256, not both')
+  const secret = c.client_secret!
+  if (secret.length < MIN_FILE_SECRET_LENGTH) fail(`too short (${secret.length} characters, at least ${MIN_FILE_SECRET_LENGTH}): generate one with ${GENERATE_SECRET}`)
+  return hashClientSecret(secret).toString('hex')
 }
 
 /** The first-party defaults a stored client's policy starts from. */
