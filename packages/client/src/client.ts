@@ -120,11 +120,13 @@ export function createClient (options: ClientOptions): AuthClient {
   let inflight: Promise<Session> | undefined
   let timer: ReturnType<typeof setTimeout> | undefined
   let dpopKey: Promise<DpopKey> | undefined
+  let closed = false
 
   const tabs: CrossTab = storage.shared
     ? crossTab(name, (m: TabMessage) => {
       if (m.type === 'session') void reload()
-      else if (m.type === 'logout') void ended(m.reason, false)
+      // Only the session that ended: this tab may hold a newer one already.
+      else if (m.type === 'logout' && (m.sessionId === undefined || m.sessionId === current?.sessionId)) void ended(m.reason, false)
     })
     : { lock: async <T>(fn: () => Promise<T>) => await fn(), post: () => {}, close: () => {} }
 
@@ -134,7 +136,7 @@ export function createClient (options: ClientOptions): AuthClient {
   function adopt (s: Session | undefined): void {
     current = s
     clearTimeout(timer)
-    if (!autoRefresh || s === undefined || s.kind === 'single') return
+    if (closed || !autoRefresh || s === undefined || s.kind === 'single') return
     // Renew a little before expiry; the jitter spreads tabs and devices apart.
     const lead = Math.min(30_000, s.lifetimeMs * 0.2)
     const jitter = Math.random() * Math.min(5000, s.lifetimeMs * 0.1)
@@ -142,15 +144,22 @@ export function createClient (options: ClientOptions): AuthClient {
     ;(timer as { unref?: () => void }).unref?.()
   }
 
-  async function ended (reason: string, everywhere: boolean): Promise<void> {
+  /**
+   * The session `s` is over. `everywhere`: this tab found out, so it clears the storage and
+   * tells the others, unless another tab has logged in anew meanwhile (then that session
+   * is taken instead and nothing ended for the user).
+   */
+  async function ended (reason: string, everywhere: boolean, s: Session | undefined = current): Promise<void> {
+    if (everywhere) {
+      const stored = await storage.get<Session>(SESSION)
+      if (stored !== undefined && s !== undefined && stored.sessionId !== s.sessionId) { adopt(stored); return }
+      await storage.delete(SESSION)
+      await storage.set(ENDED, reason)
+      tabs.post({ type: 'logout', reason, sessionId: s?.sessionId })
+    }
     clearTimeout(timer)
     const had = current !== undefined
     current = undefined
-    if (everywhere) {
-      await storage.delete(SESSION)
-      await storage.set(ENDED, reason)
-      tabs.post({ type: 'logout', reason })
-    }
     // Once per tab: a tab told by another one after it noticed itself stays quiet.
     if (had) for (const listener of listeners) listener({ reason })
   }
@@ -224,6 +233,7 @@ export function createClient (options: ClientOptions): AuthClient {
   }
 
   async function begin (body: Record<string, unknown>): Promise<SessionInfo> {
+    await ensureLoaded() // a first load finishing after the login would put the old state back
     const sentAt = Date.now()
     const reply = await post('/auth/login', {
       ...body,
@@ -264,7 +274,7 @@ export function createClient (options: ClientOptions): AuthClient {
   /** `/auth/refresh` or `/auth/slide`; an answer lost on the way is asked again (the grace window answers it). */
   async function exchange (s: Session): Promise<Session> {
     if (s.kind === 'single') {
-      await ended('TOKEN_EXPIRED', true)
+      await ended('TOKEN_EXPIRED', true, s)
       throw new AuthError('TOKEN_EXPIRED', 'This client\'s tokens are not renewed: log in again')
     }
     const dpop = s.tokenType === 'DPoP'
@@ -283,7 +293,7 @@ export function createClient (options: ClientOptions): AuthClient {
           continue
         }
         // The auth center refused this session's renewal (revoked, reused, expired, bound elsewhere): log in again.
-        if (!transient && e.status !== 429) await ended(e.code, true)
+        if (!transient && e.status !== 429) await ended(e.code, true, s)
         throw e
       }
     }
@@ -330,7 +340,7 @@ export function createClient (options: ClientOptions): AuthClient {
         ;[res, err] = await send(request, s)
       }
       if (err === undefined) return res
-      if (endsSession(err.code)) await ended(err.code, true)
+      if (endsSession(err.code)) await ended(err.code, true, s)
       throw err
     },
     async logout () {
@@ -340,7 +350,7 @@ export function createClient (options: ClientOptions): AuthClient {
           await post('/auth/logout', undefined, s.tokenType === 'DPoP', { authorization: `${s.tokenType} ${s.accessToken}` }, s.accessToken)
         } catch { /* already over at the server, or offline: it ends here anyway */ }
       }
-      await ended('logout', true)
+      await ended('logout', true, s ?? current)
     },
     on (event, listener) {
       if (event !== 'logout' || typeof listener !== 'function') throw new TypeError('@authcenter/client: on(\'logout\', listener)')
@@ -352,6 +362,7 @@ export function createClient (options: ClientOptions): AuthClient {
       return current === undefined ? undefined : info(current)
     },
     close () {
+      closed = true
       clearTimeout(timer)
       tabs.close()
     }

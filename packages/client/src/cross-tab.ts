@@ -14,7 +14,7 @@ export interface CrossTab {
 
 export type TabMessage =
   | { type: 'session' }
-  | { type: 'logout', reason: string }
+  | { type: 'logout', reason: string, sessionId: string | undefined }
   | { type: 'busy' }
   | { type: 'free' }
 

@@ -141,6 +141,22 @@ t.test('the client state machine', async (t) => {
     t.same(reasons, ['TOKEN_REVOKED'])
   })
 
+  t.test('a session ending in one tab does not wipe a newer login another tab made meanwhile', async (t) => {
+    const storage = peekable() // one storage, two clients: two tabs of one origin
+    const a = createClient({ issuer, storage, autoRefresh: false })
+    const b = createClient({ issuer, storage, autoRefresh: false })
+    t.teardown(() => { a.close(); b.close() })
+    const first = await a.loginWithCode(MOBILE, OTP)
+    const reasons: string[] = []
+    a.on('logout', (e) => { reasons.push(e.reason) })
+    await adminLogout(stack, first.userId!)
+    const second = await b.loginWithCode(MOBILE, OTP)
+    await t.rejects(a.fetch(`${usersUrl}/user/mine`), { code: 'TOKEN_REVOKED' })
+    t.same(reasons, [], 'no logout: this tab now holds the newer session')
+    t.equal((await a.session())?.sessionId, second.sessionId)
+    t.equal((await a.fetch(`${usersUrl}/user/mine`)).status, 200)
+  })
+
   t.test('a copied refresh token used after rotation: REFRESH_TOKEN_REUSED, and both copies are logged out', async (t) => {
     const stack2 = await startStack(t, { authEnv: { ACCESS_TOKEN_TTL: '1s', REFRESH_GRACE: '100ms' } })
     const storage = peekable()
