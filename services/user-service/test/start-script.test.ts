@@ -49,7 +49,7 @@ async function listening (port: number): Promise<boolean> {
   return await fetch(`http://127.0.0.1:${port}/`).then(() => true, () => false)
 }
 
-t.test('AUTH_CENTER_PORT and USER_SERVICE_PORT place each service, and the user service finds the auth center', async (t) => {
+t.test('AUTH_CENTER_PORT and USER_SERVICE_PORT place each service, and the user service finds the auth center (keys and revocations)', async (t) => {
   const [authPort, usersPort, plainPort] = [await freePort(), await freePort(), await freePort()]
   const started = await start(t, {
     AUTH_CENTER_PORT: String(authPort), USER_SERVICE_PORT: String(usersPort), PORT: String(plainPort), SMS_TEST_OTP: '+8613800000000:123456'
@@ -66,6 +66,16 @@ t.test('AUTH_CENTER_PORT and USER_SERVICE_PORT place each service, and the user 
   const mine = await fetch(`http://127.0.0.1:${usersPort}/user/mine`, { headers: { authorization: `Bearer ${token}` } })
   t.equal(mine.status, 200)
   t.equal((await mine.json() as { id: string }).id, user.id)
+  // ... and follows its revocation feed there: a logout reaches it (polled, bounded).
+  const out = await fetch(`http://127.0.0.1:${authPort}/auth/logout`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })
+  t.equal(out.status, 204)
+  let after = await fetch(`http://127.0.0.1:${usersPort}/user/mine`, { headers: { authorization: `Bearer ${token}` } })
+  for (let i = 0; i < 100 && after.status === 200; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    after = await fetch(`http://127.0.0.1:${usersPort}/user/mine`, { headers: { authorization: `Bearer ${token}` } })
+  }
+  t.equal(after.status, 401)
+  t.equal((await after.json() as { code: string }).code, 'TOKEN_REVOKED', 'the logout reached the user service')
 
   started.child.kill('SIGTERM')
   t.equal(await started.exited, 0, 'SIGTERM stops both and exits 0')
