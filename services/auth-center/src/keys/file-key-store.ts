@@ -66,6 +66,7 @@ export function createFileKeyStore (dataDir: string, codec: KeySetCodec): KeySto
       return (await this.load()) ?? set
     },
     replace,
+    async copy (set) { await write(set, false) },
     async reseal () {
       // Retried when a rotation by another process lands in between (it changed the revision).
       for (let attempt = 0; attempt < 5; attempt++) {

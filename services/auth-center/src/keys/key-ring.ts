@@ -51,7 +51,8 @@ export class KeyRing {
     // A key set from before ID-token keys gets one (when another replica adds it first, take theirs).
     const upgraded = withIdTokenKey(set, now)
     if (upgraded !== set) set = (await store.replace(set.revision, upgraded)) ? upgraded : ((await store.load()) ?? set)
-    if (mirror !== undefined) await mirror.replace((await mirror.load())?.revision ?? 0, set).catch(() => {})
+    // The mirror is a copy of the primary: overwritten, even when it was sealed under a retired KEK.
+    if (mirror !== undefined) await mirror.copy(set).catch(() => {})
     ring.#use(set)
     if (ring.#opts.reloadIntervalMs > 0) {
       ring.#timer = setInterval(() => { ring.reload().catch((err: unknown) => ring.#opts.onReloadError?.(err)) }, ring.#opts.reloadIntervalMs)
@@ -82,7 +83,7 @@ export class KeyRing {
       const base = (await this.#opts.store.load()) ?? this.#set
       const next = rotateKeySet(base, alg, this.#opts.now(), maxTokenLifetimeMs)
       if (await this.#opts.store.replace(base.revision, next)) {
-        await this.#opts.mirror?.replace((await this.#opts.mirror.load())?.revision ?? 0, next)
+        await this.#opts.mirror?.copy(next)
         this.#use(next)
         return currentKey(next).kid
       }

@@ -18,6 +18,12 @@ export interface KeyStore {
   /** Replaces `expectedRevision` with `next`; false when someone else changed it first. */
   replace (expectedRevision: number, next: KeySet): Promise<boolean>
   /**
+   * Writes `set` whatever is stored, even what no configured KEK opens: for the mirror,
+   * a copy of the primary, so a replica whose local copy is still sealed under a retired
+   * KEK starts, and refreshes the copy, instead of failing.
+   */
+  copy (set: KeySet): Promise<void>
+  /**
    * Seals the stored key set again under the current KEK (kek:rotate), keeping its
    * revision. Returns what sealed it before, or null when nothing is stored.
    */

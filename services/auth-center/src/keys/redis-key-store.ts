@@ -43,6 +43,7 @@ export function createRedisKeyStore (redis: Redis, codec: KeySetCodec, key = 'ac
       return (await this.load()) ?? set
     },
     replace,
+    async copy (set) { await redis.set(key, codec.encode(set)) },
     async reseal () {
       // Retried when a rotation by another process lands in between (it changed the revision).
       for (let attempt = 0; attempt < 5; attempt++) {

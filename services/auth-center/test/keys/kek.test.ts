@@ -5,6 +5,8 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { Redis } from 'ioredis'
+import { startRedis } from '@authcenter/testkit'
 import { ConfigError, loadConfig } from '../../src/config.js'
 import { KEYS_FILE } from '../../src/keys/file-key-store.js'
 import { DEV_KEK_FILE, generateKek, KekError, kekIdOf, parseKek } from '../../src/keys/kek.js'
@@ -118,4 +120,29 @@ t.test('keys re-sealed under a KEK a running replica lacks: it warns and keeps s
   t.ok(ac.logs.some((l) => l.includes('reloading the signing keys failed')), 'warned')
   t.notOk(ac.logs.some((l) => l.includes(kekA)), 'the KEK is never logged')
   t.equal((await ac.call('POST', '/auth/login', { mobile: TEST_MOBILE, code: TEST_OTP })).status, 200, 'still signs')
+})
+
+t.test('a replica whose own mirror file is still sealed under the retired KEK starts on the re-sealed Redis copy and refreshes its mirror', async (t) => {
+  const redis = await startRedis()
+  t.teardown(() => redis.close())
+  const dataDir = await mkdtemp(join(tmpdir(), 'authcenter-mirror-'))
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }))
+  const oldKek = generateKek()
+  const newKek = parseKek('AUTH_KEK', generateKek())
+  const first = await startAuthCenter({ REDIS_URL: redis.url, AUTH_KEK: oldKek }, { dataDir })
+  const kids = (await first.call('GET', '/.well-known/jwks.json')).body.keys.map((k: { kid: string }) => k.kid)
+  await first.close()
+
+  // kek:rotate ran on another host: Redis is re-sealed, this host's data directory is not.
+  const client = new Redis(redis.url)
+  t.teardown(() => client.disconnect())
+  const otherHost = await mkdtemp(join(tmpdir(), 'authcenter-otherhost-'))
+  t.teardown(() => rm(otherHost, { recursive: true, force: true }))
+  const { store } = await keyStores({ dataDir: otherHost, kek: newKek, kekPrevious: [parseKek('AUTH_KEK_PREVIOUS', oldKek)] }, client)
+  t.equal(await store.reseal(), parseKek('AUTH_KEK', oldKek).id)
+
+  const ac = await startAuthCenter({ REDIS_URL: redis.url, AUTH_KEK: `${newKek.id}:${newKek.key.toString('base64url')}` }, { dataDir })
+  t.teardown(() => ac.close())
+  t.same((await ac.call('GET', '/.well-known/jwks.json')).body.keys.map((k: { kid: string }) => k.kid), kids, 'same keys')
+  t.equal(JSON.parse(await readFile(join(dataDir, KEYS_FILE), 'utf8')).sealed.kek, newKek.id, 'the mirror is sealed under the new KEK now')
 })
