@@ -19,20 +19,21 @@ async function budgets (t: Test, start: (t: Test, env?: Record<string, string>) 
   t.test('eleven requests for one number inside the cooldown do not lock it out for a day', async (t) => {
     // The finding: every cooldown refusal counted against the daily cap of 10, so the
     // eleventh request answered Retry-After: 86400 and the number stayed locked for 24 h.
-    const ac = await start(t, { SMS_RESEND_COOLDOWN: '1s' })
+    const ac = await start(t)
     const mobile = '+8613800138001'
     const answers = []
     for (let i = 0; i < 11; i++) answers.push(await ac.call('POST', '/auth/sms-code', { mobile }))
     t.equal(answers[0]!.status, 202)
-    t.strictSame(answers.slice(1).map((r) => [r.status, r.body.code, r.headers.get('retry-after')]),
-      Array.from({ length: 10 }, () => [429, 'RATE_LIMITED', '1']), 'ten cooldown refusals, each saying one second')
+    t.strictSame(answers.slice(1).map((r) => [r.status, r.body.code]), Array.from({ length: 10 }, () => [429, 'RATE_LIMITED']), 'ten cooldown refusals')
+    for (const r of answers.slice(1)) t.ok(Number(r.headers.get('retry-after')) <= 60, `Retry-After ${String(r.headers.get('retry-after'))}: the cooldown, not a day`)
     t.equal(ac.sms.sent.length, 1)
     t.equal(await ac.app.deps.store.countHits(`sms:mobile:${mobile}`), 1, 'only the code that was sent counts against the number')
     t.equal(await ac.app.deps.store.countHits('sms:ip:127.0.0.1'), 1, 'and against the address')
 
-    await sleep(1100)
+    // The minute passes (ending the cooldown the way the store does, without waiting it out).
+    await ac.app.deps.store.cancelSmsCode(mobile)
     const next = await ac.call('POST', '/auth/sms-code', { mobile })
-    t.equal(next.status, 202, 'after the cooldown the number gets its next code')
+    t.equal(next.status, 202, 'after the cooldown the number gets its next code, not 429 for a day')
     t.equal(ac.sms.sent.length, 2)
   })
 
