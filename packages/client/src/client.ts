@@ -19,6 +19,12 @@ export interface ClientOptions {
   autoRefresh?: boolean
   /** Shown in the user's session list (`device.name` at login). */
   deviceName?: string
+  /**
+   * The origins `auth.fetch` may send the access token to, besides the issuer's and the
+   * page's own. Unset: any origin. Set it so that a URL built from input can never carry
+   * the token to someone else's server (a TypeError instead).
+   */
+  origins?: string[]
   /** The platform's `fetch` by default. */
   fetch?: typeof fetch
 }
@@ -103,7 +109,13 @@ export function createClient (options: ClientOptions): AuthClient {
   if (options.clientId !== undefined && (typeof options.clientId !== 'string' || options.clientId === '')) {
     throw new TypeError('@authcenter/client: "clientId" must be a non-empty string')
   }
+  if (options.origins !== undefined && (!Array.isArray(options.origins) || options.origins.some((o) => typeof o !== 'string' || !/^https?:\/\/[^/]+$/.test(o)))) {
+    throw new TypeError('@authcenter/client: "origins" must be a list of origins like https://api.example.com')
+  }
   const issuer = options.issuer.replace(/\/+$/, '')
+  const allowed = options.origins === undefined
+    ? undefined
+    : new Set([...options.origins, new URL(issuer).origin, ...(typeof location === 'undefined' ? [] : [location.origin])])
   const clientId = options.clientId
   const storage = options.storage ?? memoryStorage()
   const autoRefresh = options.autoRefresh ?? true
@@ -161,7 +173,12 @@ export function createClient (options: ClientOptions): AuthClient {
     const had = current !== undefined
     current = undefined
     // Once per tab: a tab told by another one after it noticed itself stays quiet.
-    if (had) for (const listener of listeners) listener({ reason })
+    if (had) {
+      for (const listener of listeners) {
+        // A listener that throws must not break the SDK's own bookkeeping; the error is still reported.
+        try { listener({ reason }) } catch (err) { queueMicrotask(() => { throw err }) }
+      }
+    }
   }
 
   function key (): Promise<DpopKey> {
@@ -332,6 +349,9 @@ export function createClient (options: ClientOptions): AuthClient {
     getAccessToken: async () => (await fresh()).accessToken,
     async fetch (input, init) {
       const request = new Request(input, init)
+      if (allowed !== undefined && !allowed.has(new URL(request.url).origin)) {
+        throw new TypeError(`@authcenter/client: ${new URL(request.url).origin} is not in "origins"; the access token is not sent there`)
+      }
       let s = await fresh()
       let [res, err] = await send(request, s)
       if (err?.code === 'USE_DPOP_NONCE') [res, err] = await send(request, s)

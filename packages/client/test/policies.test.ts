@@ -91,6 +91,18 @@ t.test('token policies', async (t) => {
     await t.rejects(bad.getAccessToken(), { code: 'invalid_client', status: 401 })
   })
 
+  t.test('origins: the access token goes only where it is allowed to', async (t) => {
+    const rec = recordingFetch()
+    const auth = createClient({ issuer, origins: [new URL(usersUrl).origin], fetch: rec.fetch, autoRefresh: false })
+    t.teardown(() => { auth.close() })
+    await auth.loginWithCode(MOBILE, OTP)
+    t.equal((await auth.fetch(`${usersUrl}/user/mine`)).status, 200)
+    t.equal((await auth.fetch(`${issuer}/auth/sessions`)).status, 200, 'the issuer is always allowed')
+    await t.rejects(auth.fetch('http://127.0.0.1:9/steal'), TypeError)
+    t.equal(rec.paths.filter((p) => p === '/steal').length, 0, 'nothing was sent')
+    t.throws(() => createClient({ issuer, origins: ['http://x/path'] }), TypeError)
+  })
+
   t.test('misuse is a TypeError', async (t) => {
     t.throws(() => createClient({ issuer: 'auth.example.com' }), TypeError)
     t.throws(() => createClient({ issuer, clientId: '' }), TypeError)
