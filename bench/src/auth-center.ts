@@ -322,7 +322,9 @@ export async function runAuthCenter (opts: Options): Promise<Result> {
     'Both sign EdDSA (Ed25519) access tokens of 120 s in RFC 9068 shape (typ at+jwt). Both rotate the refresh token on every use and revoke on reuse.',
     'What differs. oidc-provider: the client authenticates on every token request (client_secret_post, a constant-time secret compare); the auth center\'s first-party refresh has no client authentication. oidc-provider\'s rotation is find → consume (HSET) → save new token: three round trips and not atomic (two concurrent uses of one token can both succeed); the auth center decides rotation, grace and reuse in one Lua script. oidc-provider\'s Redis adapter is the minimal shape of its upstream example (JSON payloads, a per-grant list of token keys), written here because the package ships none.',
     'oidc-provider issues refresh tokens only through the authorization code flow. To drive the refresh_token grant without a browser login and consent, the bench creates the Grant and the first RefreshToken with the provider\'s own models (what the code exchange saves), outside the timed part; every refresh after that is the real token endpoint.',
-    `oidc-provider ${versions(['oidc-provider'])['oidc-provider']} prints "Unsupported runtime" on Node 20 (it supports Node 22 LTS and later) but runs; it declares no engines field.`
+    Number(process.versions.node.split('.')[0]) < 22
+      ? `oidc-provider ${versions(['oidc-provider'])['oidc-provider']} prints "Unsupported runtime" on Node 20 (it supports Node 22 LTS and later) but runs; it declares no engines field.`
+      : `oidc-provider ${versions(['oidc-provider'])['oidc-provider']} supports this runtime (Node 22 LTS and later; on Node 20 it prints "Unsupported runtime" but runs).`
   )
   if (oursError !== undefined) notes.push(`The auth center ${oursError}`)
 
