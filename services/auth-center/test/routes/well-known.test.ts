@@ -22,7 +22,8 @@ t.test('access tokens are RFC 9068 EdDSA JWTs that the published JWKS verifies',
   t.match(header, { alg: 'EdDSA', typ: 'at+jwt', kid: String })
   const claims = decodePayload(login.access_token)
   t.match(claims, { iss: 'http://auth.test', sub: login.user.id, aud: 'authcenter', client_id: 'default', sid: login.session_id, jti: String })
-  t.equal(Number(claims.exp) - Number(claims.iat), 120)
+  t.equal(Number(claims.exp) - Math.floor(Number(claims.iat)), 120, 'exp is a whole second; iat carries milliseconds')
+  t.equal(Math.round(Number(claims.iat) * 1000) / 1000, Number(claims.iat), 'iat: milliseconds, at most three decimals')
 
   const jwks = await ac.call('GET', '/.well-known/jwks.json')
   t.equal(jwks.status, 200)
