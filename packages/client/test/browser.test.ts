@@ -124,6 +124,19 @@ t.test('the demo page in headless Chromium, several tabs of one origin', { skip 
     t.same(front.refreshes.map((x) => x.status), [200], 'one bound renewal, first thing')
   })
 
+  t.test('a device clock 10 minutes ahead: the auth center hands out a DPoP nonce, the client retries once with it', async (t) => {
+    const ctx = await browser.newContext()
+    t.teardown(() => ctx.close())
+    await ctx.addInitScript(() => { const now = Date.now; Date.now = () => now() + 600_000 })
+    front.reset()
+    const page = await open(ctx, '/?client=app&dpop')
+    await page.evaluate(async ([m, c]) => await demo.login(m!, c!), [MOBILE, OTP])
+    t.same(front.log.filter((r) => r.path === '/auth/login').map((r) => r.status), [400, 200], 'USE_DPOP_NONCE, then accepted with the nonce')
+    await page.evaluate(async () => await new Promise((resolve) => setTimeout(resolve, 3500)))
+    t.equal(await page.evaluate(async () => (await demo.session())?.kind), 'refresh')
+    t.same(front.log.filter((r) => r.path === '/auth/refresh').map((r) => r.status), [200], 'the proactive refresh, with the remembered nonce, passes at once')
+  })
+
   t.test('without the Web Locks API (BroadcastChannel fallback): every call succeeds, a simultaneous refresh gets the grace answer', async (t) => {
     const ctx = await browser.newContext()
     t.teardown(() => ctx.close()) // its tabs would keep renewing in the background

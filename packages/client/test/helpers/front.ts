@@ -11,6 +11,8 @@ export interface RefreshSeen { gen: number, status: number, aborted: boolean }
 export interface Front {
   origin: string
   refreshes: RefreshSeen[]
+  /** Every proxied request: path and status (what the servers answered). */
+  log: { path: string, status: number }[]
   /** The access tokens the user service was called with, in order. */
   userCalls: { token: string, scheme: string, status: number }[]
   /** Forward the next /auth/refresh, let the auth center rotate, then cut the connection instead of answering. */
@@ -32,6 +34,7 @@ export async function startFront (port: number, targets: () => { authUrl: string
   const bundle = (await build({ entryPoints: [ENTRY], bundle: true, minify: true, format: 'esm', target: 'es2022', write: false, logLevel: 'warning' })).outputFiles[0]!.text
   const refreshes: RefreshSeen[] = []
   const userCalls: Front['userCalls'] = []
+  const log: Front['log'] = []
   let abort = false
   const scripts = new Map<string, string>([['/sdk.js', bundle]])
 
@@ -42,6 +45,7 @@ export async function startFront (port: number, targets: () => { authUrl: string
       upRes.on('data', (c: Buffer) => chunks.push(c))
       upRes.on('end', () => {
         const answer = Buffer.concat(chunks)
+        log.push({ path, status: upRes.statusCode! })
         if (path === '/auth/refresh') {
           const presented = (JSON.parse(body.toString() || '{}') as { refresh_token?: string }).refresh_token ?? ''
           const cut = abort
@@ -82,9 +86,10 @@ export async function startFront (port: number, targets: () => { authUrl: string
     origin: `http://localhost:${port}`,
     refreshes,
     userCalls,
+    log,
     abortNextRefresh: () => { abort = true },
     serve: (path, javascript) => { scripts.set(path, javascript) },
-    reset: () => { refreshes.length = 0; userCalls.length = 0 },
+    reset: () => { refreshes.length = 0; userCalls.length = 0; log.length = 0 },
     close: async () => { server.closeAllConnections(); await new Promise<void>((resolve) => server.close(() => resolve())) }
   }
 }
