@@ -101,8 +101,8 @@ t.test('what a token proves, at the user service', async (t) => {
 
 t.test('DPoP at two replicas of the user service: one Redis replay cache, htu from PUBLIC_URL', async (t) => {
   const redis = await startRedis()
-  // (The auth center on the same Redis: while REVOCATION_REDIS_URL defaults to REDIS_URL, its denylist is there.)
-  const ac = await startOAuthCenter({ REDIS_URL: redis.url })
+  // The replicas' Redis is theirs alone: the auth center keeps its own (memory) store.
+  const ac = await startOAuthCenter()
   const avatarDir = await mkdtemp(join(tmpdir(), 'us-dpop-'))
   const PUBLIC = 'http://users.example.test'
   const env = { AUTH_ISSUER: ac.issuer, AVATAR_DIR: avatarDir, LOG_LEVEL: 'silent', REDIS_URL: redis.url, PUBLIC_URL: PUBLIC }
