@@ -1,6 +1,7 @@
 import { crossTab, type CrossTab, type TabMessage } from './cross-tab.js'
 import { dpopKeyFrom, dpopProof, generateDpopKey, type DpopKey } from './dpop.js'
 import { AuthError, clientErrorCodes, endsSession, errorFrom, networkError } from './errors.js'
+import { toSession, type Session } from './session.js'
 import { memoryStorage, type TokenStorage } from './storage.js'
 
 export interface ClientOptions {
@@ -63,28 +64,6 @@ export interface AuthClient {
   session (): Promise<SessionInfo | undefined>
   /** Stops the refresh timer and the tab channel. */
   close (): void
-}
-
-/** What the storage keeps. Times are this machine's clock, so the server's clock does not matter. */
-interface Session {
-  kind: 'refresh' | 'sliding' | 'single'
-  accessToken: string
-  tokenType: 'Bearer' | 'DPoP'
-  expiresAt: number
-  lifetimeMs: number
-  refreshToken?: string
-  sessionId: string
-  user?: { id: string, mobile: string }
-}
-
-interface TokenReply {
-  access_token: string
-  token_type: 'Bearer' | 'DPoP'
-  expires_in: number
-  session_id: string
-  refresh_token?: string
-  session_expires_in?: number
-  user?: { id: string, mobile: string }
 }
 
 /** Retries of a renewal that got no answer (a dropped response): the grace window gives the same successor back. */
@@ -226,26 +205,6 @@ export function createClient (options: ClientOptions): AuthClient {
       const err = await errorFrom(res)
       if (attempt === 0 && withProof && /^use_dpop_nonce$/i.test(err.code) && res.headers.has('dpop-nonce')) continue
       throw err
-    }
-  }
-
-  function toSession (reply: unknown, sentAt: number, previous?: Session): Session {
-    const r = reply as TokenReply | undefined
-    if (typeof r?.access_token !== 'string' || typeof r.expires_in !== 'number' || typeof r.session_id !== 'string') {
-      throw new AuthError('UNEXPECTED_RESPONSE', clientErrorCodes.UNEXPECTED_RESPONSE)
-    }
-    const kind = typeof r.refresh_token === 'string' ? 'refresh' : r.session_expires_in !== undefined ? 'sliding' : previous?.kind ?? 'single'
-    const user = r.user ?? previous?.user
-    return {
-      kind,
-      accessToken: r.access_token,
-      tokenType: r.token_type === 'DPoP' ? 'DPoP' : 'Bearer',
-      // From when the request left, so a slow answer only makes us renew earlier.
-      expiresAt: sentAt + r.expires_in * 1000,
-      lifetimeMs: r.expires_in * 1000,
-      sessionId: r.session_id,
-      ...(r.refresh_token !== undefined ? { refreshToken: r.refresh_token } : {}),
-      ...(user !== undefined ? { user: { id: user.id, mobile: user.mobile } } : {})
     }
   }
 
