@@ -1,6 +1,6 @@
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
-import { createPublicKey, type KeyObject } from 'node:crypto'
+import { createHmac, createPublicKey, randomBytes, scryptSync, type KeyObject } from 'node:crypto'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -14,10 +14,11 @@ import type { KeySet } from '../src/keys/key-set.js'
 import { keySetCodec } from '../src/keys/sealed-key-set.js'
 import { formatRefreshToken, parseRefreshToken } from '../src/tokens/refresh-token.js'
 import { candidates, dumpDir, dumpRedis, offlineDigests, privateKeysIn, type Candidates } from './helpers/store-dump.js'
-import { startAuthCenter, type RunningAuthCenter } from './helpers/auth-center.js'
+import { startAuthCenter, TEST_MOBILE, TEST_OTP, type RunningAuthCenter } from './helpers/auth-center.js'
 
 const MOBILE_IN = '+8613900000001'
 const MOBILE_PENDING = '+8613900000002'
+const WEAK_PASSWORD = 'password1'
 
 /** Private keys among `keys` whose public half is in the JWKS, proven by a signature the JWKS verifies. */
 async function signersFor (jwks: JSONWebKeySet, keys: KeyObject[]): Promise<string[]> {
@@ -61,6 +62,9 @@ t.test('a dump of the redis-server and the data directory cannot sign, refresh o
   const refreshToken: string = login.body.refresh_token
   t.equal((await ac.call('POST', '/auth/sms-code', { mobile: MOBILE_PENDING })).status, 202)
   const pendingCode = ac.sms.lastCode(MOBILE_PENDING)
+  // A third user with a weak password (the fixed test code proves the number).
+  const withPassword = (await ac.call('POST', '/auth/login', { mobile: TEST_MOBILE, code: TEST_OTP })).body
+  t.equal((await ac.call('PUT', '/auth/password', { new_password: WEAK_PASSWORD, code: TEST_OTP }, { authorization: `Bearer ${withPassword.access_token}` })).status, 204)
   const jwks = (await ac.call('GET', '/.well-known/jwks.json')).body as JSONWebKeySet
   t.ok(jwks.keys.length >= 1)
 
@@ -113,6 +117,20 @@ t.test('a dump of the redis-server and the data directory cannot sign, refresh o
     const hits = (cand: Candidates): number => messages.filter((m) => [...offlineDigests(cand, m)].some((d) => stored.has(d))).length
     t.equal(hits(c), 0, 'no hash of the code, keyed by any dump value or unkeyed, is in the dump')
     t.equal(hits(withKek), 1, 'with the KEK, the stored code hash is checkable')
+  })
+
+  await t.test('the stored password hash cannot test a guess offline, even the right one', async (t) => {
+    const stored = dump.filter((s) => s.startsWith('$scrypt$'))
+    t.equal(stored.length, 1, 'one password hash in the dump')
+    const [, , params, salt, hash] = stored[0]!.split('$')
+    const p = Object.fromEntries(params!.split(',').map((kv) => kv.split('=')).map(([k, v]) => [k, Number(v)]))
+    const guess = scryptSync(WEAK_PASSWORD, Buffer.from(salt!, 'base64url'), 32, { N: 2 ** p.ln!, r: p.r!, p: p.p!, maxmem: 256 * 1024 * 1024 })
+    t.not(guess.toString('base64url'), hash, 'scrypt of the right password is not what is stored')
+    // Every candidate as the pepper, and as the key it could be derived from.
+    const peppers = (cand: Candidates): Buffer[] => cand.buffers.flatMap((b) => [b, createHmac('sha256', b).update('password-pepper-v1').digest()])
+    const hits = (cand: Candidates): number => peppers(cand).filter((k) => createHmac('sha256', k).update(guess).digest('base64url') === hash).length
+    t.equal(hits(c), 0, 'no dump value as the pepper makes the guess checkable')
+    t.equal(hits(withKek), 1, 'with the KEK, it is')
   })
 
   await t.test('the dump cannot refresh: the forged tokens are refused by the auth center', async (t) => {
@@ -201,4 +219,20 @@ t.test('with the memory store, the data directory alone cannot sign either', asy
   const c = candidates(fromDir.strings)
   t.same(await signersFor(jwks, privateKeysIn(c)), [], 'no key signs a token the JWKS verifies')
   t.equal(c.buffers.filter((b) => b.equals(ac.app.deps.keys.refreshMacKey)).length, 0, 'the MAC key is not in it')
+})
+
+t.test('a password hash stored unpeppered by an earlier version still logs in, and is peppered by that login', async (t) => {
+  const ac = await startAuthCenter({ AUTH_KEK: generateKek() })
+  t.teardown(() => ac.close())
+  const user = (await ac.call('POST', '/auth/login', { mobile: TEST_MOBILE, code: TEST_OTP })).body.user
+  const salt = randomBytes(16)
+  const raw = scryptSync(WEAK_PASSWORD, salt, 32, { N: 2 ** 14, r: 8, p: 5, maxmem: 256 * 1024 * 1024 })
+  const legacy = `$scrypt$ln=14,r=8,p=5$${salt.toString('base64url')}$${raw.toString('base64url')}`
+  await ac.app.deps.store.setPassword(user.id, legacy, 1_000)
+  t.equal((await ac.call('POST', '/auth/login', { mobile: TEST_MOBILE, password: WEAK_PASSWORD })).status, 200)
+  const after = (await ac.app.deps.store.getUser(user.id))!
+  t.equal(after.passwordHash, `$scrypt$ln=14,r=8,p=5$${salt.toString('base64url')}$${createHmac('sha256', ac.app.deps.keys.passwordPepper).update(raw).digest('base64url')}`, 'peppered in place')
+  t.equal(after.passwordChangedAt, 1_000, 'not a password change')
+  t.equal((await ac.call('POST', '/auth/login', { mobile: TEST_MOBILE, password: WEAK_PASSWORD })).status, 200, 'logs in with the peppered hash')
+  t.equal((await ac.call('POST', '/auth/login', { mobile: TEST_MOBILE, password: 'password2' })).status, 401)
 })

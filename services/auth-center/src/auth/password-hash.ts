@@ -1,4 +1,4 @@
-import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto'
+import { createHmac, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto'
 import type { HashSlots, Lane } from './hash-slots.js'
 
 // OWASP Password Storage Cheat Sheet, scrypt: N=2^17,r=8,p=1 ≈ N=2^16,p=2 ≈ N=2^15,p=3
@@ -25,26 +25,54 @@ function derive (password: string, salt: Buffer, ln: number, r: number, p: numbe
   })
 }
 
-/** PHC-style string: `$scrypt$ln=14,r=8,p=5$<salt>$<hash>` (base64url). Runs in a hash slot. */
-export async function hashPassword (slots: HashSlots, password: string): Promise<string> {
+/**
+ * The stored hash is HMAC-SHA256(pepper, scrypt output), the pepper a key derived from
+ * the sealed MAC key (KeyRing.passwordPepper): whoever reads the store without the KEK
+ * cannot test a single guess offline, however weak the password.
+ */
+function peppered (pepper: Buffer, key: Buffer): Buffer {
+  return createHmac('sha256', pepper).update(key).digest()
+}
+
+/** PHC-style string: `$scrypt$ln=14,r=8,p=5$<salt>$<hash>` (base64url), the hash peppered. Runs in a hash slot. */
+export async function hashPassword (slots: HashSlots, password: string, pepper: Buffer): Promise<string> {
   const salt = randomBytes(16)
   const key = await slots.run(async () => await derive(password, salt, LN, R, P))
-  return `$scrypt$ln=${LN},r=${R},p=${P}$${salt.toString('base64url')}$${key.toString('base64url')}`
+  return `$scrypt$ln=${LN},r=${R},p=${P}$${salt.toString('base64url')}$${peppered(pepper, key).toString('base64url')}`
+}
+
+/**
+ * 'legacy': the password matched a hash stored without the pepper by an earlier version;
+ * the caller stores `pepperLegacyHash(stored)` in its place (no second scrypt needed).
+ */
+export type PasswordMatch = false | 'ok' | 'legacy'
+
+/** A hash an earlier version stored unpeppered, peppered: the same string with its hash MACed. */
+export function pepperLegacyHash (stored: string, pepper: Buffer): string {
+  const i = stored.lastIndexOf('$')
+  return stored.slice(0, i + 1) + peppered(pepper, Buffer.from(stored.slice(i + 1), 'base64url')).toString('base64url')
 }
 
 const PHC = /^\$scrypt\$ln=(\d{1,2}),r=(\d{1,2}),p=(\d{1,2})\$([\w-]+)\$([\w-]+)$/
 
-/** Constant-time check, in a hash slot, with the parameters the stored hash carries; false for a malformed one. */
-export async function verifyPassword (slots: HashSlots, password: string, stored: string, lane?: Lane): Promise<boolean> {
+/**
+ * Constant-time check, in a hash slot, with the parameters the stored hash carries; false
+ * for a malformed one. Both comparisons always run, so timing does not say which form is stored.
+ */
+export async function verifyPassword (slots: HashSlots, password: string, stored: string, pepper: Buffer, lane?: Lane): Promise<PasswordMatch> {
   const m = PHC.exec(stored)
   if (m === null || Number(m[1]) > MAX_LN) return false
   const expected = Buffer.from(m[5]!, 'base64url')
   const key = await slots.run(async () => await derive(password, Buffer.from(m[4]!, 'base64url'), Number(m[1]), Number(m[2]), Number(m[3])), lane)
-  return key.length === expected.length && timingSafeEqual(key, expected)
+  if (key.length !== expected.length) return false
+  const ok = timingSafeEqual(peppered(pepper, key), expected)
+  const legacy = timingSafeEqual(key, expected)
+  return ok ? 'ok' : legacy ? 'legacy' : false
 }
 
 // A hash of nothing: a random salt and a random "hash" cost exactly one derive to check,
 // like a real one, and match no password (2^-256), with no hash to compute first.
+const DUMMY_PEPPER = randomBytes(32)
 const DUMMY = `$scrypt$ln=${LN},r=${R},p=${P}$${randomBytes(16).toString('base64url')}$${randomBytes(KEYLEN).toString('base64url')}`
 
 /**
@@ -53,7 +81,7 @@ const DUMMY = `$scrypt$ln=${LN},r=${R},p=${P}$${randomBytes(16).toString('base64
  * whether an account exists.
  */
 export async function burnPasswordCheck (slots: HashSlots, password: string, lane?: Lane): Promise<false> {
-  await verifyPassword(slots, password, DUMMY, lane)
+  await verifyPassword(slots, password, DUMMY, DUMMY_PEPPER, lane)
   return false
 }
 

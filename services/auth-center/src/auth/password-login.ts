@@ -2,7 +2,7 @@ import type { Deps } from '../context.js'
 import { InvalidCredentialsError } from '../errors.js'
 import type { User } from '../store/store.js'
 import { ipBudgetKey } from './client-ip.js'
-import { burnPasswordCheck, verifyPassword } from './password-hash.js'
+import { burnPasswordCheck, pepperLegacyHash, verifyPassword } from './password-hash.js'
 import { limit } from './rate-limit.js'
 
 export const PASSWORD_WINDOW_MS = 15 * 60_000
@@ -29,9 +29,11 @@ export async function checkPasswordLogin (deps: Deps, mobile: string, password: 
   const [user, known] = await Promise.all([deps.store.getUserByMobile(mobile), deps.store.countHits(knownKey)])
   const lane = known > 0 ? 'known' : 'other'
   const ok = user?.passwordHash !== undefined
-    ? await verifyPassword(deps.passwordSlots, password, user.passwordHash, lane)
+    ? await verifyPassword(deps.passwordSlots, password, user.passwordHash, deps.keys.passwordPepper, lane)
     : await burnPasswordCheck(deps.passwordSlots, password, lane)
   if (!ok || user === null) throw new InvalidCredentialsError()
+  // A hash from before peppering: peppered now, so it too stops being guessable offline.
+  if (ok === 'legacy') await deps.store.setPassword(user.id, pepperLegacyHash(user.passwordHash!, deps.keys.passwordPepper), user.passwordChangedAt ?? deps.now())
   await Promise.all([
     deps.store.resetHits(accountKey),
     deps.store.releaseHit(ipKey),

@@ -29,6 +29,7 @@ export class KeyRing {
   #signer!: Signer
   #idSigner: Signer | undefined
   #macKey!: Buffer
+  #pepper!: Buffer
   #jwks!: { keys: PublicJwk[] }
   #jwksAt = 0
   #timer?: NodeJS.Timeout
@@ -68,6 +69,8 @@ export class KeyRing {
     // With RS256 access tokens the access-token key signs RS256 ID tokens too.
     this.#idSigner = idKey !== undefined ? signerOf(idKey) : this.#signer.alg === ID_TOKEN_ALG ? this.#signer : undefined
     this.#macKey = Buffer.from(set.refreshMacKey, 'base64url')
+    // Derived, not stored: sealed with the MAC key it comes from, and it never rotates (rotateKeySet keeps the MAC key).
+    this.#pepper = createHmac('sha256', this.#macKey).update('password-pepper-v1').digest()
     this.#jwksAt = 0
   }
 
@@ -98,6 +101,8 @@ export class KeyRing {
     return [...new Set<SigningAlg>([ID_TOKEN_ALG, this.#signer.alg])].filter((a) => a !== 'HS256')
   }
   get refreshMacKey (): Buffer { return this.#macKey }
+  /** The key password hashes are MACed with (auth/password-hash.ts), so a store dump cannot test a guess offline. */
+  get passwordPepper (): Buffer { return this.#pepper }
   get revision (): number { return this.#set.revision }
 
   /** Public keys; recomputed at most once a minute so retired keys drop out on time. */

@@ -33,7 +33,7 @@ const passwordRoute: FastifyPluginAsyncTypebox = async (app) => {
     if (user.passwordHash !== undefined) {
       if (current === undefined) throw new PasswordRequiredError()
       await withRetryAfter(reply, limit(deps, `pw:acct:${user.mobile}`, PASSWORD_TRIES_PER_ACCOUNT, PASSWORD_WINDOW_MS, 'too many password attempts for this account'))
-      if (!(await withRetryAfter(reply, verifyPassword(deps.passwordSlots, current, user.passwordHash)))) throw new InvalidCredentialsError()
+      if (!(await withRetryAfter(reply, verifyPassword(deps.passwordSlots, current, user.passwordHash, deps.keys.passwordPepper)))) throw new InvalidCredentialsError()
     } else {
       if (code === undefined) throw new PasswordRequiredError()
       await checkLoginCode(deps, user.mobile, code)
@@ -41,7 +41,7 @@ const passwordRoute: FastifyPluginAsyncTypebox = async (app) => {
     const weak = passwordWeakness(next)
     if (weak !== undefined) throw new WeakPasswordError(weak)
 
-    await deps.store.setPassword(user.id, await withRetryAfter(reply, hashPassword(deps.passwordSlots, next)), deps.now())
+    await deps.store.setPassword(user.id, await withRetryAfter(reply, hashPassword(deps.passwordSlots, next, deps.keys.passwordPepper)), deps.now())
     await revokeUserSessions(deps, user.id, 'password_changed', session.id)
     return reply.code(204).send(null)
   })
