@@ -96,13 +96,8 @@ function nonEmptyString (value: unknown): value is string {
 }
 
 function httpUrl (value: string | URL, name: string): URL {
-  let url: URL
-  try {
-    url = new URL(value)
-  } catch {
-    throw new TypeError(`"${name}" must be an absolute http(s) URL`)
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TypeError(`"${name}" must be an absolute http(s) URL`)
+  const url = URL.parse(value)
+  if (url === null || (url.protocol !== 'https:' && url.protocol !== 'http:')) throw new TypeError(`"${name}" must be an absolute http(s) URL`)
   return url
 }
 
