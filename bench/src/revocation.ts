@@ -18,7 +18,7 @@ import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { Redis } from 'ioredis'
 import { build, loadConfig } from '@authcenter/auth-center'
-import { startRedis, type RedisServer } from '@authcenter/testkit'
+import { freePort, startRedis, type RedisServer } from '@authcenter/testkit'
 import {
   BENCH_DIR, type Options, type Result, type Row, type Table, type Target,
   fmt, forkTs, log, machine, median, onExit, ratioText, stopChild, versions, writeResult
@@ -27,7 +27,6 @@ import {
 const CODE = '123456'
 // 1000 distinct users, so that no user piles up sessions (one session each in a full run).
 const MOBILES = Array.from({ length: 1000 }, (_, i) => `+861380000${String(i).padStart(4, '0')}`)
-const ISSUER = 'http://127.0.0.1:4000'
 const AUDIENCE = 'authcenter'
 const WARMUP = 20
 
@@ -117,13 +116,9 @@ export async function runRevocation (opts: Options): Promise<Result> {
   let redis: Redis | undefined
   let app: Awaited<ReturnType<typeof build>> | undefined
   let dataDir: string | undefined
-  let propagation: number[] = []
-  let fromSent: number[] = []
-  let callMs: number[] = []
-  let appliedToRefused: number[] = []
-  let returnedToApplied: number[] = []
-  let failures: string[] = []
-  let watchEntries = 0
+  const runs = new Map<'redis' | 'http', { propagation: number[], fromSent: number[], callMs: number[], appliedToRefused: number[], returnedToApplied: number[], failures: string[], entries: number }>()
+  const connections = opts.quick ? 200 : 1000
+  let idle: { before: { rssMiB: number, cpuPct: number }, after: { rssMiB: number, cpuPct: number }, heartbeats: number } | undefined
   let costOn: number[] = []
   let costOff: number[] = []
   let costLoaded = 0
@@ -141,6 +136,9 @@ export async function runRevocation (opts: Options): Promise<Result> {
 
     // ---- the auth center, in this process
     dataDir = mkdtempSync(join(tmpdir(), 'authcenter-bench-rev-'))
+    // The HTTP feed is found through the issuer's metadata: the issuer is the real address.
+    const acPort = await freePort()
+    const ISSUER = `http://127.0.0.1:${acPort}`
     const config = loadConfig({
       HOST: '127.0.0.1',
       PORT: '0',
@@ -153,17 +151,8 @@ export async function runRevocation (opts: Options): Promise<Result> {
       LOG_LEVEL: 'error'
     })
     app = await build(config)
-    await app.listen({ host: '127.0.0.1', port: 0 })
-    const addr = app.server.address()
-    if (addr === null || typeof addr === 'string') throw new Error('the auth center has no port')
-    const base = `http://127.0.0.1:${addr.port}`
-
-    // ---- the verifier, in another process
-    const { child, message } = await forkTs<{ ready: boolean, entries: number }>('servers/revocation-worker.ts',
-      ['watch', redisServer.url, ISSUER, AUDIENCE, `${base}/.well-known/jwks.json`], { timeoutMs: 30_000 })
-    children.push(child)
-    watchEntries = message.entries
-    const watch = watcher(child)
+    await app.listen({ host: '127.0.0.1', port: acPort })
+    const base = ISSUER
 
     const login = async (i: number): Promise<{ token: string, sid: string }> => {
       const r = await fetch(`${base}/auth/login`, {
@@ -178,8 +167,18 @@ export async function runRevocation (opts: Options): Promise<Result> {
       return { token: body.access_token, sid: body.session_id }
     }
 
-    log(`revocation: propagation over ${sessions} revocations (+${WARMUP} warm-up)`)
-    for (let i = 0; i < sessions + WARMUP; i++) {
+    for (const transport of ['redis', 'http'] as const) {
+    // ---- the verifier, in another process, following the feed through Redis or over HTTP
+    const { child, message } = await forkTs<{ ready: boolean, entries: number }>('servers/revocation-worker.ts',
+      ['watch', transport === 'redis' ? redisServer.url : 'http', ISSUER, AUDIENCE, `${base}/.well-known/jwks.json`], { timeoutMs: 30_000 })
+    children.push(child)
+    const watch = watcher(child)
+    const run = { propagation: [] as number[], fromSent: [] as number[], callMs: [] as number[], appliedToRefused: [] as number[], returnedToApplied: [] as number[], failures: [] as string[], entries: message.entries }
+    runs.set(transport, run)
+    const { propagation, fromSent, callMs, appliedToRefused, returnedToApplied, failures } = run
+    const offset = transport === 'redis' ? 0 : sessions + WARMUP
+    log(`revocation: propagation over ${sessions} revocations (+${WARMUP} warm-up), ${transport} transport`)
+    for (let i = offset; i < offset + sessions + WARMUP; i++) {
       const { token, sid } = await login(i)
       const w = watch({ id: i, token, sid }, 15_000)
       const first = await w.verified
@@ -190,7 +189,7 @@ export async function runRevocation (opts: Options): Promise<Result> {
       await r.arrayBuffer()
       if (r.status !== 204) throw new Error(`DELETE /admin/sessions answered ${r.status}`)
       const done = await w.refused
-      if (i < WARMUP) continue
+      if (i < offset + WARMUP) continue
       if (done.t1 === null || done.t1 === undefined || done.code !== 'TOKEN_REVOKED') {
         failures.push(`${done.code ?? 'no answer'}`)
         continue
@@ -202,9 +201,38 @@ export async function runRevocation (opts: Options): Promise<Result> {
         appliedToRefused.push(done.t1 - done.tApplied)
         returnedToApplied.push(done.tApplied - t0)
       }
-      if ((i - WARMUP + 1) % 200 === 0) log(`  revocation | ${i - WARMUP + 1}/${sessions} | p50 so far ${fmt(median(propagation))} ms`)
+      if ((i - offset - WARMUP + 1) % 200 === 0) log(`  revocation ${transport} | ${i - offset - WARMUP + 1}/${sessions} | p50 so far ${fmt(median(propagation))} ms`)
     }
     await stopChild(child)
+    }
+
+    // ---- the auth center's cost of many connected verifiers (streams held open, idle)
+    log(`revocation: ${connections} connected feed followers, idle`)
+    {
+      const tokenRes = await fetch(`${base}/oauth/token`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from('dev-revocations:dev-revocations-secret-not-for-production').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'grant_type=client_credentials&scope=revocations%3Aread'
+      })
+      const { access_token: feedToken } = await tokenRes.json() as { access_token: string }
+      const sampleIdle = async (ms: number): Promise<{ rssMiB: number, cpuPct: number }> => {
+        const cpu0 = process.cpuUsage()
+        const t0 = performance.now()
+        await new Promise((resolve) => setTimeout(resolve, ms))
+        const cpu = process.cpuUsage(cpu0)
+        return { rssMiB: process.memoryUsage().rss / 2 ** 20, cpuPct: (cpu.user + cpu.system) / 1000 / (performance.now() - t0) * 100 }
+      }
+      global.gc?.()
+      const before = await sampleIdle(10_000)
+      const { child: clients } = await forkTs<{ open: number }>('servers/feed-clients.ts', [`${base}/revocations/stream`, feedToken, String(connections)], { timeoutMs: 120_000 })
+      children.push(clients)
+      const hub = (app as unknown as { revocationHub: { connections: number } }).revocationHub
+      if (hub.connections !== connections) throw new Error(`${hub.connections} streams open, expected ${connections}`)
+      const after = await sampleIdle(10_000)
+      const counted = await new Promise<{ heartbeats: number }>((resolve) => { clients.once('message', (m) => resolve(m as { heartbeats: number })); clients.send('count') })
+      idle = { before, after, heartbeats: counted.heartbeats }
+      await stopChild(clients)
+    }
     await app.close()
     app = undefined
 
@@ -246,27 +274,50 @@ export async function runRevocation (opts: Options): Promise<Result> {
   }
 
   // ---- tables
-  const prop: Table = {
-    title: `Propagation: revoke call returned → first refusal at a verifier in another process (${propagation.length} revocations)`,
-    unit: 'ms (p50)',
-    baseline: '',
-    higherIsBetter: false,
-    rows: [
-      distRow('revoke returned → first TOKEN_REVOKED', propagation, 'the figure of issue #4; raw values, ≤ 0 means the verifier refused before the HTTP answer reached the caller'),
-      distRow('revoke sent → first TOKEN_REVOKED', fromSent, 'upper bound: includes the whole admin request'),
-      distRow('revoke call (sent → returned)', callMs, 'DELETE /admin/sessions/:id, 204'),
-      distRow('revoke returned → feed message applied', returnedToApplied, 'onRevocation listener at the verifier'),
-      distRow('message applied → first TOKEN_REVOKED', appliedToRefused, 'the verify call in flight finishing, one setImmediate turn')
-    ],
-    extraColumns: ['p90 ms', 'p99 ms', 'max ms', 'n', '≤ 0 ms'],
-    notes: [
-      `Each revocation: log in (POST /auth/login, test OTP, ${MOBILES.length} users), send the access token and session id to the verifier process, which verifies it once (it must pass) and then verifies it again on every setImmediate turn until it is refused; then DELETE /admin/sessions/:id with the admin credential. t0 = when fetch returned the 204 here, t1 = when the verifier saw the first refusal, both performance.timeOrigin + performance.now() (one machine, one clock). The first ${WARMUP} revocations warm up and are not counted.`,
-      'Latencies are raw t1 − t0 and may be ≤ 0: the Lua script PUBLISHes before the auth center answers, so the verifier can refuse the token before the 204 reaches the caller. Nothing is clamped. Resolution is one verify call (≈ 0.1 ms, a full EdDSA verify per call).',
-      `The verifier follows the feed with revocation: { redis: url } (two connections of its own) and the default options; its list held ${watchEntries} entries at start. The auth center runs in the bench process (build() + listen on 127.0.0.1), with its Redis store on a redis-server with appendonly yes (appendfsync everysec); the verifier and Redis are separate processes, all on ${machine().cores} cores.`,
-      ...(failures.length > 0 ? [`${failures.length} revocations were not refused within 10 s: ${[...new Set(failures)].join(', ')}.`] : ['Every revoked token was refused (none still valid after 10 s).'])
-    ]
+  for (const [transport, run] of runs) {
+    const { propagation, fromSent, callMs, returnedToApplied, appliedToRefused, failures } = run
+    tables.push({
+      title: `Propagation over ${transport === 'http' ? 'the HTTP feed (Server-Sent Events)' : 'Redis pub/sub'}: revoke call returned → first refusal at a verifier in another process (${propagation.length} revocations)`,
+      unit: 'ms (p50)',
+      baseline: '',
+      higherIsBetter: false,
+      rows: [
+        distRow('revoke returned → first TOKEN_REVOKED', propagation, 'the figure of issues #4 and #11; raw values, ≤ 0 means the verifier refused before the HTTP answer reached the caller'),
+        distRow('revoke sent → first TOKEN_REVOKED', fromSent, 'upper bound: includes the whole admin request'),
+        distRow('revoke call (sent → returned)', callMs, 'DELETE /admin/sessions/:id, 204'),
+        distRow('revoke returned → feed message applied', returnedToApplied, 'onRevocation listener at the verifier'),
+        distRow('message applied → first TOKEN_REVOKED', appliedToRefused, 'the verify call in flight finishing, one setImmediate turn')
+      ],
+      extraColumns: ['p90 ms', 'p99 ms', 'max ms', 'n', '≤ 0 ms'],
+      notes: [
+        `Each revocation: log in (POST /auth/login, test OTP, ${MOBILES.length} users), send the access token and session id to the verifier process, which verifies it once (it must pass) and then verifies it again on every setImmediate turn until it is refused; then DELETE /admin/sessions/:id with the admin credential. t0 = when fetch returned the 204 here, t1 = when the verifier saw the first refusal, both performance.timeOrigin + performance.now() (one machine, one clock). The first ${WARMUP} revocations warm up and are not counted.`,
+        transport === 'http'
+          ? 'The verifier follows the auth center\'s HTTP feed (revocation: { clientId, clientSecret }, the built-in development reader): one snapshot, then the stream; the auth center\'s Redis follower (XREAD BLOCK on ac:deny:log) hands each logged entry to the stream. Latencies may be ≤ 0: the entry is logged before the auth center answers.'
+          : 'The verifier follows Redis directly (revocation: { redis: url }, two connections of its own). Latencies may be ≤ 0: the Lua script PUBLISHes before the auth center answers.',
+        `Its list held ${run.entries} entries at start. The auth center runs in the bench process (build() + listen on 127.0.0.1), with its Redis store on a redis-server with appendonly yes (appendfsync everysec); the verifier and Redis are separate processes, all on ${machine().cores} cores.`,
+        ...(failures.length > 0 ? [`${failures.length} revocations were not refused within 10 s: ${[...new Set(failures)].join(', ')}.`] : ['Every revoked token was refused (none still valid after 10 s).'])
+      ]
+    })
   }
-  tables.push(prop)
+  if (idle !== undefined) {
+    const row = (name: string, v: { rssMiB: number, cpuPct: number }, note: string): Row => ({
+      contender: name, median: v.rssMiB, samples: [v.rssMiB], min: v.rssMiB, max: v.rssMiB, ratio: null, note, extra: { 'CPU % (idle, 10 s)': v.cpuPct }
+    })
+    tables.push({
+      title: `The auth center's cost of ${connections.toLocaleString('en-US')} connected verifiers (revocation streams open, no revocations)`,
+      unit: 'MiB RSS',
+      baseline: '',
+      higherIsBetter: false,
+      rows: [
+        row('no stream open', idle.before, 'the bench process after the propagation runs: the auth center (Redis store) and the bench'),
+        row(`${connections.toLocaleString('en-US')} streams open`, idle.after, `+${fmt(idle.after.rssMiB - idle.before.rssMiB)} MiB, ${fmt((idle.after.rssMiB - idle.before.rssMiB) * 2 ** 20 / connections / 1024)} KiB a stream; ${idle.heartbeats} heartbeats read by the followers meanwhile`)
+      ],
+      extraColumns: ['CPU % (idle, 10 s)'],
+      notes: [
+        `The followers are ${connections.toLocaleString('en-US')} GET /revocations/stream requests from one other process (the connections a verifier each holds), with one client-credentials token. RSS of the process running the auth center, and its CPU time over 10 s of idle (heartbeats every 5 s, the epoch re-read once per heartbeat, whatever the number of streams) as a share of one core.`
+      ]
+    })
+  }
 
   const onMed = median(costOn)
   const offMed = median(costOff)
@@ -326,17 +377,27 @@ export async function runRevocation (opts: Options): Promise<Result> {
     ]
   })
 
-  const p = [...propagation].sort((a, b) => a - b)
-  const p99 = pct(p, 0.99)
   const ratio = offMed > 0 ? onMed / offMed : null
-  const targets: Target[] = [
-    {
-      name: `propagation p99 over ${p.length} revocations (loopback)`,
+  const targets: Target[] = [...runs].map(([transport, run]) => {
+    const p = [...run.propagation].sort((a, b) => a - b)
+    const p99 = pct(p, 0.99)
+    return {
+      name: `propagation p99 over ${p.length} revocations, ${transport === 'http' ? 'HTTP feed' : 'Redis transport'} (loopback)`,
       target: '< 50 ms',
-      value: `p50 ${fmt(pct(p, 0.5))} ms, p99 ${fmt(p99)} ms, max ${fmt(p[p.length - 1])} ms${failures.length > 0 ? `, ${failures.length} not refused` : ''}`,
-      met: p.length >= (opts.quick ? 200 : 1000) && failures.length === 0 ? p99 < 50 : false,
-      ...(opts.quick ? { why: `quick mode: ${p.length} revocations, issue #4 asks for at least 1,000` } : {})
-    },
+      value: `p50 ${fmt(pct(p, 0.5))} ms, p99 ${fmt(p99)} ms, max ${fmt(p[p.length - 1])} ms${run.failures.length > 0 ? `, ${run.failures.length} not refused` : ''}`,
+      met: p.length >= (opts.quick ? 200 : 1000) && run.failures.length === 0 ? p99 < 50 : false,
+      ...(opts.quick ? { why: `quick mode: ${p.length} revocations, issues #4 and #11 ask for at least 1,000` } : {})
+    }
+  })
+  if (idle !== undefined) {
+    targets.push({
+      name: `auth center with ${connections.toLocaleString('en-US')} connected verifiers`,
+      target: 'reported',
+      value: `+${fmt(idle.after.rssMiB - idle.before.rssMiB)} MiB RSS, ${fmt(idle.after.cpuPct)} % CPU idle (${fmt(idle.before.cpuPct)} % without)`,
+      met: null
+    })
+  }
+  targets.push(
     {
       name: 'verify cost, revocation on / off',
       target: 'reported',
@@ -353,7 +414,7 @@ export async function runRevocation (opts: Options): Promise<Result> {
         : 'n/a',
       met: null
     }
-  ]
+  )
 
   const result: Result = {
     name: 'revocation',

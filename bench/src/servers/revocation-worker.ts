@@ -1,8 +1,10 @@
 /**
  * A verifier in a process of its own, for the revocation benchmark. argv[2]:
  *
- * - `watch <redisUrl> <issuer> <audience> <jwksUri>`: a verifier following the
- *   auth center's feed (`revocation: { redis }`). Sends `{ ready, entries }`, then
+ * - `watch <redisUrl | http> <issuer> <audience> <jwksUri>`: a verifier following the
+ *   auth center's feed, through Redis (`revocation: { redis }`) or, with `http`, the
+ *   auth center's HTTP feed (`revocation: { clientId, clientSecret }`, the built-in
+ *   development reader). Sends `{ ready, entries }`, then
  *   for every `{ id, token, sid }` message: verifies the token once (it must pass:
  *   `{ id, ok: true }`), then verifies it again and again (one call per
  *   setImmediate turn, so pub/sub I/O is read between two calls) until it is
@@ -37,7 +39,9 @@ if (mode === 'watch') {
     audience: audience!,
     jwksUri: jwksUri!,
     algorithms: ['EdDSA'],
-    revocation: { redis: redisUrl!, logger: quiet }
+    revocation: redisUrl === 'http'
+      ? { clientId: 'dev-revocations', clientSecret: 'dev-revocations-secret-not-for-production', logger: quiet }
+      : { redis: redisUrl!, logger: quiet }
   })
   await verify.ready()
   const applied = new Map<string, number>()
