@@ -131,3 +131,22 @@ t.test('default memory store: logout reaches a verifier in another "process" ove
   t.equal(verify.revocation?.loads, 1)
   t.equal(verify.revocation?.fresh, true)
 })
+
+t.test('a stream lives as long as its token: it ends with `end`, the verifier gets a new token and resumes without a second snapshot', async (t) => {
+  const ac = await startFeedAuthCenter(t, { env: { ACCESS_TOKEN_TTL: '2s' } })
+  const base = `http://127.0.0.1:${ac.port}`
+  const reader = await clientToken(base, DEV_REVOCATION_CLIENT_ID, DEV_REVOCATION_CLIENT_SECRET)
+  const res = await fetch(`${base}/revocations/stream`, { headers: { authorization: `Bearer ${reader}` } })
+  const events = await collect(res, (ev) => ev.some((e) => e.event === 'end'), 6000)
+  t.same(JSON.parse(events.find((e) => e.event === 'end')?.data ?? '{}'), { reason: 'token_expired' }, 'the stream says why it ends')
+
+  const verify = feedVerifier(t, base)
+  await verify.ready()
+  // Two token lifetimes later, a revocation still arrives, through a stream opened with a new token.
+  await new Promise((resolve) => setTimeout(resolve, 4500))
+  const s = await login(base)
+  await fetch(`${base}/auth/logout`, { method: 'POST', headers: { authorization: `Bearer ${s.access_token}` } })
+  t.equal(await until(verify, s.access_token, 'TOKEN_REVOKED'), 'TOKEN_REVOKED')
+  t.equal(ac.snapshots, 1, 'one snapshot: each reconnect resumed')
+  t.equal(verify.revocation?.loads, 1)
+})
