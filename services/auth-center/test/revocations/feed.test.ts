@@ -150,3 +150,24 @@ t.test('a stream lives as long as its token: it ends with `end`, the verifier ge
   t.equal(ac.snapshots, 1, 'one snapshot: each reconnect resumed')
   t.equal(verify.revocation?.loads, 1)
 })
+
+t.test('the feed out of reach: closed mode refuses with REVOCATION_UNAVAILABLE after maxStaleness, open mode keeps the last list; both resume when it is back', async (t) => {
+  const port = await freePort()
+  const acPort = await freePort()
+  const proxy = await startProxy(t, port, acPort)
+  await startFeedAuthCenter(t, { issuer: proxy.url, port: acPort })
+  const closed = feedVerifier(t, proxy.url, { maxStaleness: 300 })
+  const open = feedVerifier(t, proxy.url, { failMode: 'open', maxStaleness: 300 })
+  await Promise.all([closed.ready(), open.ready()])
+  const s = await login(proxy.url)
+  t.equal(await verdict(closed, s.access_token), 'ok')
+  t.equal(await verdict(open, s.access_token), 'ok', 'both have the keys before the feed goes away')
+  proxy.refuse = true
+  proxy.cut()
+  t.equal(await until(closed, s.access_token, 'REVOCATION_UNAVAILABLE', 20_000), 'REVOCATION_UNAVAILABLE', 'closed: refused once stale past maxStaleness')
+  t.equal(await verdict(open, s.access_token), 'ok', 'open: the last list stays in use')
+  t.equal(open.revocation?.fresh, false, 'open mode knows it is stale')
+  proxy.refuse = false
+  t.equal(await until(closed, s.access_token, 'ok', 10_000), 'ok', 'closed: accepted again once the stream resumed')
+  t.equal(closed.revocation?.loads, 1, 'resumed, not reloaded')
+})
