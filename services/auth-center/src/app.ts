@@ -102,8 +102,8 @@ export async function build (config: Readonly<Config>, opts: BuildOptions = {}):
   }
 
   // Sealed under AUTH_KEK; a KEK that opens nothing stops the start (KekError), never new keys.
-  const { keks: _keks, devKekFile, ...keyStore } = await keyStores(config, config.redisUrl !== undefined ? app.redis : undefined)
-  if (devKekFile !== undefined) app.log.warn({ file: devKekFile }, 'AUTH_KEK is not set: keys are sealed with a development KEK kept in the data directory; set AUTH_KEK in production')
+  const { keks: _keks, devKek, ...keyStore } = await keyStores(config, config.redisUrl !== undefined ? app.redis : undefined)
+  if (devKek) app.log.warn('AUTH_KEK is not set: keys are sealed with the published development KEK, which protects nothing; set AUTH_KEK (pnpm --filter @authcenter/auth-center kek:generate) outside development')
   const keys = await KeyRing.open({
     ...keyStore,
     alg: config.signingAlg,

@@ -9,7 +9,7 @@ import { Redis } from 'ioredis'
 import { createLocalJWKSet, jwtVerify, SignJWT, type JSONWebKeySet } from 'jose'
 import { startRedis } from '@authcenter/testkit'
 import { KEYS_FILE } from '../src/keys/file-key-store.js'
-import { DEV_KEK_FILE, generateKek, parseKek } from '../src/keys/kek.js'
+import { generateKek, parseKek } from '../src/keys/kek.js'
 import type { KeySet } from '../src/keys/key-set.js'
 import { keySetCodec } from '../src/keys/sealed-key-set.js'
 import { formatRefreshToken, parseRefreshToken } from '../src/tokens/refresh-token.js'
@@ -73,7 +73,6 @@ t.test('a dump of the redis-server and the data directory cannot sign, refresh o
   t.same(fromRedis.unknownTypes, [], 'every Redis type was read')
   t.ok(fromRedis.strings.includes('ac:keys'), 'the key set is in the dump')
   t.ok(fromDir.files.includes(KEYS_FILE), 'the key file is in the dump')
-  t.notOk(fromDir.files.includes(DEV_KEK_FILE), 'no development KEK beside the keys when AUTH_KEK is set')
   const dump = [...fromRedis.strings, ...fromDir.strings]
   const c = candidates(dump)
   t.ok(c.buffers.length > 100, `${c.buffers.length} candidate keys, ${c.objects.length} JSON objects tried`)
@@ -146,8 +145,7 @@ t.test('a dump of the redis-server and the data directory cannot sign, refresh o
 
   await t.test('a wrong KEK stops the start with an error naming AUTH_KEK, and writes nothing', async (t) => {
     await t.rejects(startAuthCenter({ ...env, AUTH_KEK: generateKek() }, { dataDir }), { name: 'KekError', message: /^AUTH_KEK: / })
-    await t.rejects(startAuthCenter({ REDIS_URL: redis.url }, { dataDir }), { name: 'KekError', message: /^AUTH_KEK: / }, 'no KEK (a development KEK is generated) is wrong too')
-    await rm(join(dataDir, DEV_KEK_FILE))
+    await t.rejects(startAuthCenter({ REDIS_URL: redis.url }, { dataDir }), { name: 'KekError', message: /^AUTH_KEK: / }, 'no KEK (the development KEK) is wrong too')
     t.equal(await probe.get('ac:keys'), storedBefore, 'Redis keys untouched')
     t.equal(await readFile(join(dataDir, KEYS_FILE), 'utf8'), fileBefore, 'key file untouched')
   })

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdir, open, readFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 
 /**
@@ -22,9 +22,6 @@ export interface KekRing {
 export class KekError extends Error {
   override name = 'KekError'
 }
-
-/** The file a development KEK is kept in when AUTH_KEK is unset (outside production with a shared store). */
-export const DEV_KEK_FILE = 'dev-kek'
 
 const ID = /^[A-Za-z0-9_.-]{1,32}$/
 // 32 bytes in base64url or base64 (43 characters, with or without the '=' padding).
@@ -52,10 +49,10 @@ function kekOf (id: string, key: Buffer): Kek {
   return Object.freeze(Object.defineProperty({ id }, 'key', { value: key, enumerable: false })) as Kek
 }
 
-/** AUTH_KEK_PREVIOUS: comma-separated KEKs, in any order. */
+/** AUTH_KEK_PREVIOUS: comma-separated KEKs, in any order; `dev` is the development KEK (moving off it). */
 export function parseKeks (name: string, value: string | undefined): Kek[] {
   if (value === undefined) return []
-  return value.split(',').map((v) => v.trim()).filter((v) => v !== '').map((v) => parseKek(name, v))
+  return value.split(',').map((v) => v.trim()).filter((v) => v !== '').map((v) => v === 'dev' ? DEV_KEK : parseKek(name, v))
 }
 
 export function kekIdOf (key: Buffer): string {
@@ -68,26 +65,22 @@ export function generateKek (): string {
 }
 
 /**
- * Without AUTH_KEK (development), a KEK generated once into the data directory, mode
- * 0600. Secrets stay sealed in the store, so a Redis dump alone still reveals nothing,
- * but whoever reads the data directory reads the KEK too: for development only.
+ * The KEK without AUTH_KEK (development only; refused in production with a shared
+ * store): fixed and published here, so it protects nothing, and says so in a warning at
+ * every start. Every replica and every test on one Redis agrees on it without
+ * configuration, the stored format is the same as with a real KEK, and moving to a real
+ * one is `AUTH_KEK=<new> AUTH_KEK_PREVIOUS=dev kek:rotate`.
  */
-export async function devKek (dataDir: string): Promise<{ kek: Kek, file: string, created: boolean }> {
-  const file = join(dataDir, DEV_KEK_FILE)
+export const DEV_KEK: Kek = kekOf('dev', createHash('sha256').update('authcenter development KEK: public, protects nothing').digest())
+
+/** A `dev-kek` file an earlier development version generated into the data directory: still read, never written. */
+export const LEGACY_DEV_KEK_FILE = 'dev-kek'
+
+export async function legacyDevKek (dataDir: string): Promise<Kek | undefined> {
   try {
-    return { kek: parseKek(file, (await readFile(file, 'utf8')).trim()), file, created: false }
+    return parseKek(join(dataDir, LEGACY_DEV_KEK_FILE), (await readFile(join(dataDir, LEGACY_DEV_KEK_FILE), 'utf8')).trim())
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
-  }
-  await mkdir(dataDir, { recursive: true, mode: 0o700 })
-  const value = generateKek()
-  try {
-    const fh = await open(file, 'wx', 0o600)
-    try { await fh.writeFile(value + '\n'); await fh.sync() } finally { await fh.close() }
-  } catch (err) {
-    // Another process created it first: use theirs.
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return { ...(await devKek(dataDir)), created: false }
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw err
   }
-  return { kek: parseKek(file, value), file, created: true }
 }

@@ -14,7 +14,7 @@ async function main (): Promise<void> {
   const config = loadConfig()
   const redis = config.redisUrl === undefined ? undefined : new Redis(config.redisUrl, { maxRetriesPerRequest: 1 })
   try {
-    const { keks: _keks, devKekFile: _dev, ...stores } = await keyStores(config, redis)
+    const { keks: _keks, devKek: _dev, ...stores } = await keyStores(config, redis)
     const ring = await KeyRing.open({ ...stores, alg: config.signingAlg, reloadIntervalMs: 0 })
     const before = ring.kid
     // The longest lifetime of a token this key may have signed.

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -9,7 +9,7 @@ import { Redis } from 'ioredis'
 import { startRedis } from '@authcenter/testkit'
 import { ConfigError, loadConfig } from '../../src/config.js'
 import { KEYS_FILE } from '../../src/keys/file-key-store.js'
-import { DEV_KEK_FILE, generateKek, KekError, kekIdOf, parseKek } from '../../src/keys/kek.js'
+import { DEV_KEK, generateKek, KekError, kekIdOf, LEGACY_DEV_KEK_FILE, parseKek } from '../../src/keys/kek.js'
 import { seal, unseal } from '../../src/keys/seal.js'
 import { keyStores } from '../../src/keys/key-stores.js'
 import { sleep, startAuthCenter, TEST_MOBILE, TEST_OTP } from '../helpers/auth-center.js'
@@ -77,22 +77,41 @@ t.test('a sealed blob opens only for its purpose, its KEK id and unaltered', asy
   t.equal(unseal({ current: newer, previous: [kek] }, 'key-set@1', blob, 'here').toString(), 'secret', 'a previous KEK still reads')
 })
 
-t.test('without AUTH_KEK, a development KEK is generated into the data directory, with a warning, and reused', async (t) => {
+t.test('without AUTH_KEK, keys are sealed with the published development KEK, with a warning; AUTH_KEK_PREVIOUS=dev moves them to a real KEK', async (t) => {
   const dataDir = await mkdtemp(join(tmpdir(), 'authcenter-devkek-'))
   t.teardown(() => rm(dataDir, { recursive: true, force: true }))
   const first = await startAuthCenter({}, { dataDir })
   const kid = (await first.call('GET', '/.well-known/jwks.json')).body.keys[0].kid
   t.equal(first.logs.filter((l) => l.includes('AUTH_KEK is not set')).length, 1, 'one warning')
   await first.close()
-  t.equal((await stat(join(dataDir, DEV_KEK_FILE))).mode & 0o777, 0o600, 'dev-kek is 0600')
-  const devId = parseKek('dev', (await readFile(join(dataDir, DEV_KEK_FILE), 'utf8')).trim()).id
   const stored = JSON.parse(await readFile(join(dataDir, KEYS_FILE), 'utf8'))
-  t.equal(stored.sealed.kek, devId, 'keys sealed with the development KEK')
-  t.notOk('keys' in stored || 'refreshMacKey' in stored, 'no key in clear')
+  t.equal(stored.sealed.kek, DEV_KEK.id, 'sealed with the development KEK')
 
   const second = await startAuthCenter({}, { dataDir })
-  t.teardown(() => second.close())
   t.equal((await second.call('GET', '/.well-known/jwks.json')).body.keys[0].kid, kid, 'same keys after a restart')
+  await second.close()
+
+  const real = parseKek('AUTH_KEK', generateKek())
+  const config = loadConfig({ AUTH_DATA_DIR: dataDir, AUTH_KEK: `${real.id}:${real.key.toString('base64url')}`, AUTH_KEK_PREVIOUS: 'dev' })
+  const { store } = await keyStores(config)
+  t.equal(await store.reseal(), 'dev', 'what kek:rotate does')
+  await t.rejects(startAuthCenter({}, { dataDir }), { name: 'KekError' }, 'the development KEK opens nothing now')
+  const third = await startAuthCenter({ AUTH_KEK: `${real.id}:${real.key.toString('base64url')}` }, { dataDir })
+  t.teardown(() => third.close())
+  t.equal((await third.call('GET', '/.well-known/jwks.json')).body.keys[0].kid, kid, 'same keys under the real KEK')
+})
+
+t.test('a dev-kek file an earlier development version generated is still read', async (t) => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'authcenter-legacydev-'))
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }))
+  const legacy = generateKek()
+  const first = await startAuthCenter({ AUTH_KEK: legacy }, { dataDir })
+  const kid = (await first.call('GET', '/.well-known/jwks.json')).body.keys[0].kid
+  await first.close()
+  await writeFile(join(dataDir, LEGACY_DEV_KEK_FILE), legacy + '\n', { mode: 0o600 })
+  const ac = await startAuthCenter({}, { dataDir })
+  t.teardown(() => ac.close())
+  t.equal((await ac.call('GET', '/.well-known/jwks.json')).body.keys[0].kid, kid)
 })
 
 t.test('the server refuses a wrong AUTH_KEK with one line on stderr and leaves the keys as they were', async (t) => {
