@@ -10,6 +10,7 @@ const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing (apt-get ins
 
 /** Access tokens live 3 s; each tab calls the user service back to back for LOOP_MS. */
 const TTL = '3s'
+const TTL_MS = 3000
 const LOOP_MS = 6000
 
 interface LoopResult { calls: number, ok: number, failures: unknown[] }
@@ -63,6 +64,7 @@ t.test('the demo page in headless Chromium, several tabs of one origin', { skip 
     t.equal(front.refreshes[i + 1]?.gen, cut[0]!.gen, 'the retry presented the same refresh token')
     t.equal(front.refreshes[i + 1]?.status, 200)
     t.same(rotations(front.refreshes.filter((r) => r !== cut[0])), consecutive(front.refreshes.filter((r) => r !== cut[0])))
+    t.ok(minGap(front.refreshes) >= 0.5 * TTL_MS, `rotations at least half a lifetime apart (closest: ${minGap(front.refreshes)} ms)`)
     for (const p of tabs) t.same(await p.evaluate(() => demo.logouts), [])
     const calls = results.reduce((n, r) => n + r.calls, 0)
     figures.push(`cut refresh, ${tabs.length} tabs, ${LOOP_MS / 1000} s: ${calls} calls, ${results.flatMap((r) => r.failures).length} failures, ` +
@@ -110,6 +112,7 @@ t.test('the demo page in headless Chromium, several tabs of one origin', { skip 
     t.ok(front.userCalls.length > 0 && front.userCalls.every((c) => c.scheme === 'DPoP' && c.status === 200), 'every call used the DPoP scheme and was accepted')
     t.ok(front.refreshes.length > 0 && front.refreshes.every((r) => r.status === 200), 'bound refreshes carried valid proofs')
     t.same(rotations(front.refreshes), consecutive(front.refreshes))
+    t.ok(minGap(front.refreshes) >= 0.5 * TTL_MS, `rotations at least half a lifetime apart (closest: ${minGap(front.refreshes)} ms)`)
     figures.push(`DPoP, 2 tabs, ${LOOP_MS / 1000} s: ${results.reduce((n, r) => n + r.calls, 0)} calls, 0 failures, ${front.refreshes.length} rotations`)
 
     // A tab whose first act is a renewal: it takes the key from IndexedDB while holding the renewal lock.
@@ -151,6 +154,7 @@ t.test('the demo page in headless Chromium, several tabs of one origin', { skip 
     t.ok(front.refreshes.length > 0 && front.refreshes.every((r) => r.status === 200), 'no refresh was refused')
     const gens = [...new Set(front.refreshes.map((r) => r.gen))]
     t.same(gens, gens.map((_, i) => gens[0]! + i), 'each generation presented in turn (a repeat is the grace answer)')
+    t.ok(minGap(front.refreshes) >= 0.5 * TTL_MS, `rotations at least half a lifetime apart (closest: ${minGap(front.refreshes)} ms)`)
     for (const p of pages) t.same(await p.evaluate(() => demo.logouts), [])
     figures.push(`no Web Locks (BroadcastChannel), 2 tabs, ${LOOP_MS / 1000} s: ${results.reduce((n, r) => n + r.calls, 0)} calls, 0 failures, ` +
       `${front.refreshes.length} refresh requests, ${gens.length} rotations, 0 logged out`)
@@ -170,6 +174,7 @@ t.test('the demo page in headless Chromium, several tabs of one origin', { skip 
     t.same(results.flatMap((r) => r.failures), [], 'every call succeeded')
     t.ok(front.refreshes.length > 0 && front.refreshes.every((r) => r.status === 200), 'refreshes with the cookie')
     t.same(rotations(front.refreshes), consecutive(front.refreshes))
+    t.ok(minGap(front.refreshes) >= 0.5 * TTL_MS, `rotations at least half a lifetime apart (closest: ${minGap(front.refreshes)} ms)`)
   })
 
   t.teardown(() => { process.stdout.write(`# multi-tab figures (access TTL ${TTL}):\n${figures.map((f) => `#   ${f}\n`).join('')}`) })
@@ -192,8 +197,10 @@ async function multiTab (t: Test, front: Front, tabs: Page[], label: string): Pr
   t.equal(results.reduce((n, r) => n + r.ok, 0), calls)
   t.equal(front.userCalls.length, calls, 'the user service saw every call')
   t.ok(front.refreshes.length > 0, 'the token was renewed while the tabs ran')
-  // One rotation per expiry: every refresh presented the previous one's successor, and none was refused.
+  // One rotation per expiry: every refresh presented the previous one's successor, none was refused,
+  // and no two came within one token's lifetime (the timer renews at 70-80 % of it; a slow machine only delays).
   t.same(rotations(front.refreshes), consecutive(front.refreshes))
+  t.ok(minGap(front.refreshes) >= 0.5 * TTL_MS, `rotations at least half a lifetime apart (closest: ${minGap(front.refreshes)} ms)`)
   t.ok(front.refreshes.every((r) => r.status === 200))
   for (const p of tabs) t.same(await p.evaluate(() => demo.logouts), [], 'not logged out')
   figures.push(`${label}, ${LOOP_MS / 1000} s: ${calls} calls, 0 failures, ${front.refreshes.length} refresh requests = ` +
@@ -201,5 +208,11 @@ async function multiTab (t: Test, front: Front, tabs: Page[], label: string): Pr
 }
 
 const rotations = (seen: RefreshSeen[]): number[] => seen.map((r) => r.gen)
+/** The shortest time between two refreshes that presented different tokens (a retry of a cut answer is not a new rotation). */
+function minGap (seen: RefreshSeen[]): number {
+  let min = Infinity
+  for (let i = 1; i < seen.length; i++) if (seen[i]!.gen !== seen[i - 1]!.gen) min = Math.min(min, seen[i]!.at - seen[i - 1]!.at)
+  return min
+}
 /** The generations a run without duplicates presents: g, g+1, g+2, … */
 const consecutive = (seen: RefreshSeen[]): number[] => seen.map((_, i) => seen[0]!.gen + i)

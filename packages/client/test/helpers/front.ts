@@ -6,7 +6,7 @@ const EXAMPLE = new URL('../../../../examples/browser/index.html', import.meta.u
 const ENTRY = new URL('../../src/index.ts', import.meta.url).pathname
 
 /** One refresh seen at the front: the generation presented, the answer's status, whether the answer was cut off. */
-export interface RefreshSeen { gen: number, status: number, aborted: boolean }
+export interface RefreshSeen { gen: number, status: number, aborted: boolean, at: number }
 
 export interface Front {
   origin: string
@@ -40,6 +40,7 @@ export async function startFront (port: number, targets: () => { authUrl: string
 
   function proxy (req: IncomingMessage, res: ServerResponse, target: string, body: Buffer): void {
     const path = req.url!.split('?')[0]!
+    const at = Date.now()
     const up = httpRequest(target + req.url, { method: req.method, headers: req.headers }, (upRes) => {
       const chunks: Buffer[] = []
       upRes.on('data', (c: Buffer) => chunks.push(c))
@@ -50,7 +51,7 @@ export async function startFront (port: number, targets: () => { authUrl: string
           const presented = (JSON.parse(body.toString() || '{}') as { refresh_token?: string }).refresh_token ?? ''
           const cut = abort
           abort = false
-          refreshes.push({ gen: Number(presented.split('.')[1]), status: upRes.statusCode!, aborted: cut })
+          refreshes.push({ gen: Number(presented.split('.')[1]), status: upRes.statusCode!, aborted: cut, at })
           if (cut) { res.socket?.destroy(); return }
         }
         if (path.startsWith('/user/')) {
