@@ -74,20 +74,27 @@ const revocationRoutes: FastifyPluginAsyncTypebox<RevocationRoutesOptions> = asy
     return claims.exp
   }
 
+  // Authenticated in onRequest, before any validation: nobody learns anything about the feed without a token.
+  const expiries = new WeakMap<FastifyRequest, number>()
+  const onRequest = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    expiries.set(request, await authorize(request, reply))
+  }
+
   app.get(REVOCATIONS_PATH, {
+    onRequest,
     schema: { response: replies({ 200: Snapshot }) }
-  }, async (request, reply) => {
-    await authorize(request, reply)
+  }, async () => {
     return await deps.store.denylist()
   })
 
   app.get(REVOCATIONS_STREAM_PATH, {
+    onRequest,
     schema: {
       querystring: Type.Object({ cursor: Type.Optional(Cursor) }, { additionalProperties: false }),
       headers: Type.Object({ 'last-event-id': Type.Optional(Cursor) })
     }
   }, async (request, reply) => {
-    const exp = await authorize(request, reply)
+    const exp = expiries.get(request)!
     const cursor = request.query.cursor ?? request.headers['last-event-id']
     const raw = reply.raw
     reply.hijack()

@@ -171,3 +171,13 @@ t.test('the feed out of reach: closed mode refuses with REVOCATION_UNAVAILABLE a
   t.equal(await until(closed, s.access_token, 'ok', 10_000), 'ok', 'closed: accepted again once the stream resumed')
   t.equal(closed.revocation?.loads, 1, 'resumed, not reloaded')
 })
+
+t.test('a malformed cursor: 401 without a token (authentication comes first), 400 with one', async (t) => {
+  const ac = await startFeedAuthCenter(t)
+  const base = `http://127.0.0.1:${ac.port}`
+  t.equal((await fetch(`${base}/revocations/stream?cursor=bad`)).status, 401)
+  const reader = await clientToken(base, DEV_REVOCATION_CLIENT_ID, DEV_REVOCATION_CLIENT_SECRET)
+  const bad = await fetch(`${base}/revocations/stream?cursor=bad`, { headers: { authorization: `Bearer ${reader}` } })
+  t.equal(bad.status, 400)
+  t.equal((await bad.json() as { code: string }).code, 'FST_ERR_VALIDATION')
+})
