@@ -31,7 +31,7 @@ createServer(async (req, res) => {
   const path = req.url.split('?')[0]
   if (path === '/') res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(await readFile(page))
   else if (path === '/sdk.js') res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(await readFile(bundle))
-  else if (/^\/(auth|\.well-known|oauth|admin)\//.test(path)) forward(req, res, authUrl)
+  else if (/^\/(auth|\.well-known|oauth|admin|revocations)(\/|$)/.test(path)) forward(req, res, authUrl)
   else if (/^\/(user|avatars)\//.test(path)) forward(req, res, usersUrl)
   else res.writeHead(404).end()
 }).listen(port, '127.0.0.1', () => { console.log(`demo on http://localhost:${port} (auth center ${authUrl}, user service ${usersUrl})`) })
