@@ -6,5 +6,6 @@ export type {
 } from './revocation.js'
 export type { Algorithm } from './algorithms.js'
 export type { VerifierLogger } from './logger.js'
+export type { VerifierMetrics } from './metrics.js'
 export { TokenError, errorCodes } from './errors.js'
 export type { TokenErrorCode } from './errors.js'

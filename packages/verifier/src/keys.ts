@@ -165,6 +165,7 @@ export class RemoteKeySet {
         this.#keys = keys
         this.#fetchedAt = Date.now()
         this.#lastError = undefined
+        this.#options.metrics?.onJwksFetch?.(true)
         if (this.#loggedFailure !== undefined) {
           this.#loggedFailure = undefined
           this.#options.logger.info({ issuer: this.#options.issuer }, 'verification keys loaded after earlier failures')
@@ -173,6 +174,7 @@ export class RemoteKeySet {
       (err: unknown) => {
         this.#lastError = err
         if (this.#closed.signal.aborted) return
+        this.#options.metrics?.onJwksFetch?.(false)
         const reason = describeFailure(err)
         if (reason === this.#loggedFailure) return
         this.#loggedFailure = reason

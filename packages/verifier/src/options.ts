@@ -4,6 +4,7 @@ import { consoleLogger, isLogger } from './logger.js'
 import type { VerifierLogger } from './logger.js'
 import type { Algorithm, AlgorithmSpec } from './algorithms.js'
 import { resolveRevocationOptions } from './revocation.js'
+import { checkMetrics, type VerifierMetrics } from './metrics.js'
 import type { ResolvedRevocationOptions, RevocationOptions } from './revocation.js'
 
 /** Options of {@link createVerifier}. Every one is checked when the factory is called. */
@@ -56,6 +57,11 @@ export interface VerifierOptions {
    * `console.warn` logger; the Fastify plugin passes the app's `app.log`.
    */
   logger?: VerifierLogger
+  /**
+   * Monitoring hooks (verify outcomes, cache hits, JWKS fetches), e.g. for prom-client; see
+   * {@link VerifierMetrics}. Unset: nothing is counted and nothing costs.
+   */
+  metrics?: VerifierMetrics
 }
 
 /** Options after checks and defaults; frozen. */
@@ -74,6 +80,7 @@ export interface ResolvedOptions {
   /** Maximum entries of the verified-token cache; 0 when it is off. */
   readonly cacheMax: number
   readonly logger: VerifierLogger
+  readonly metrics: VerifierMetrics | undefined
 }
 
 const units: Record<string, number> = {
@@ -187,6 +194,7 @@ export function resolveOptions (options: VerifierOptions): ResolvedOptions {
     timeoutDuration: duration(options.timeoutDuration, 'timeoutDuration', 5_000),
     revocation: resolveRevocationOptions(options.revocation),
     cacheMax,
-    logger: options.logger ?? consoleLogger
+    logger: options.logger ?? consoleLogger,
+    metrics: checkMetrics(options.metrics)
   })
 }

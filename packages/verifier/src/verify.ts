@@ -177,6 +177,7 @@ export function createVerifier (options: VerifierOptions): Verifier {
   let lastHeaderSegment = '\u0000'
   let lastHeader: Header | undefined
   const cache = resolved.cacheMax > 0 ? new TokenCache(resolved.cacheMax) : undefined
+  const onCache = cache === undefined ? undefined : resolved.metrics?.onCache
   // Holds the signing input, then the decoded claims, of the token being
   // verified: both are consumed synchronously, so one buffer serves every call
   // (grown, up to maxTokenBytes, for a longer token).
@@ -326,6 +327,7 @@ export function createVerifier (options: VerifierOptions): Verifier {
     let now = Date.now()
     let keyMap = keySet.current(now)
     let auth = cache?.get(token, keyMap, now / 1000)
+    if (onCache !== undefined) onCache(auth !== undefined)
     if (auth === undefined) {
       let dot1: number
       let header: Header | undefined
@@ -394,8 +396,23 @@ export function createVerifier (options: VerifierOptions): Verifier {
     return auth
   }
 
-  return Object.assign(verify, {
-    verify,
+  // Only with an onVerify hook is the verify function wrapped: without one, not a single extra step.
+  const onVerify = resolved.metrics?.onVerify
+  const entry = onVerify === undefined
+    ? verify
+    : async (token: unknown, verifyOptions?: VerifyOptions): Promise<Auth> => {
+      try {
+        const auth = await verify(token, verifyOptions)
+        onVerify('OK')
+        return auth
+      } catch (err) {
+        onVerify(err instanceof TokenError ? err.code : 'ERROR')
+        throw err
+      }
+    }
+
+  return Object.assign(entry, {
+    verify: entry,
     close: async () => {
       keySet.close()
       cache?.clear()

@@ -12,6 +12,8 @@ export interface RevocationState {
   readonly size: number
   /** `true` while the list is known to be complete (loaded and connected). */
   readonly fresh: boolean
+  /** Since when (ms) the list has not been known complete; `undefined` while fresh. For a feed-staleness gauge. */
+  readonly staleSince: number | undefined
   /** The store epoch in use, `undefined` before the first load. */
   readonly epoch: string | undefined
   /** Complete loads so far (the first one, and each reload after a reset or a lost cursor; a resumed stream is not one). */
@@ -111,6 +113,7 @@ export class RevocationList implements RevocationSink {
     this.state = {
       get size () { return self.#sessions.size + self.#users.size },
       get fresh () { return self.#fresh },
+      get staleSince () { return self.#fresh ? undefined : self.#staleSince },
       get epoch () { return self.#epoch },
       get loads () { return self.#loads },
       onRevocation (listener) {
