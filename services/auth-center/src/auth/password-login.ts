@@ -32,8 +32,9 @@ export async function checkPasswordLogin (deps: Deps, mobile: string, password: 
     ? await verifyPassword(deps.passwordSlots, password, user.passwordHash, deps.keys.passwordPepper, lane)
     : await burnPasswordCheck(deps.passwordSlots, password, lane)
   if (!ok || user === null) throw new InvalidCredentialsError()
-  // A hash from before peppering: peppered now, so it too stops being guessable offline.
-  if (ok === 'legacy') await deps.store.setPassword(user.id, pepperLegacyHash(user.passwordHash!, deps.keys.passwordPepper), user.passwordChangedAt ?? deps.now())
+  // A hash from before peppering: peppered now, so it too stops being guessable offline; only
+  // while it is still the hash just checked, so a password change meanwhile is never undone.
+  if (ok === 'legacy') await deps.store.setPassword(user.id, pepperLegacyHash(user.passwordHash!, deps.keys.passwordPepper), user.passwordChangedAt ?? deps.now(), user.passwordHash!)
   await Promise.all([
     deps.store.resetHits(accountKey),
     deps.store.releaseHit(ipKey),

@@ -188,9 +188,10 @@ export function createMemoryStore (opts: MemoryStoreOptions = {}): Store {
       return { user: { ...user }, created: true }
     },
 
-    async setPassword (userId, passwordHash, now) {
+    async setPassword (userId, passwordHash, now, expectedHash) {
       const u = users.get(userId)
       if (u === undefined) return
+      if (expectedHash !== undefined && u.passwordHash !== expectedHash) return
       u.passwordHash = passwordHash
       u.passwordChangedAt = now
     },

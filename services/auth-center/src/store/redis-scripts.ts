@@ -50,6 +50,7 @@ return {0, redis.call('HGETALL', KEYS[1])}
 /** KEYS: user hash. ARGV: passwordHash, now. Never creates a half user. Returns 1 when set. */
 export const SET_PASSWORD = script(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if ARGV[3] ~= nil and redis.call('HGET', KEYS[1], 'passwordHash') ~= ARGV[3] then return 0 end
 redis.call('HSET', KEYS[1], 'passwordHash', ARGV[1], 'passwordChangedAt', ARGV[2])
 return 1
 `)

@@ -194,10 +194,10 @@ export function createRedisStore (client: RedisClient, opts: RedisStoreOptions =
       return { user, created: created === 1 }
     },
 
-    async setPassword (userId, passwordHash, now) {
+    async setPassword (userId, passwordHash, now, expectedHash) {
       const mobile = await io(async () => await client.get(key.userPointer(userId)))
       if (mobile === null) return
-      await run(SET_PASSWORD, [key.user(mobile)], [passwordHash, String(now)])
+      await run(SET_PASSWORD, [key.user(mobile)], expectedHash === undefined ? [passwordHash, String(now)] : [passwordHash, String(now), expectedHash])
     },
 
     async issueSmsCode (mobile, codeHash, opts) {

@@ -197,7 +197,11 @@ export interface Store {
   getUserByMobile (mobile: string): Promise<User | null>
   /** Atomic: concurrent calls for one mobile all get the same user; `created` is true for exactly one. */
   getOrCreateUserByMobile (mobile: string, candidate: User): Promise<{ user: User, created: boolean }>
-  setPassword (userId: string, passwordHash: string, now: number): Promise<void>
+  /**
+   * With `expectedHash`, a compare-and-set: the hash is replaced only while it is still that one,
+   * so re-encoding an old hash at login can never undo a password change that happened meanwhile.
+   */
+  setPassword (userId: string, passwordHash: string, now: number, expectedHash?: string): Promise<void>
 
   // SMS codes
   /**

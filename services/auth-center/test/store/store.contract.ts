@@ -76,6 +76,20 @@ export async function storeContract (t: Test, name: string, makeStore: () => Pro
         await store.setPassword(ghost, '$scrypt$hash', now)
         t.equal(await store.getUser(ghost), null, 'no half user is created')
       })
+
+      t.test('setPassword with an expected hash replaces only that hash (a change meanwhile wins)', async (t) => {
+        const store = await fresh(t)
+        const mobile = newMobile()
+        const { user } = await store.getOrCreateUserByMobile(mobile, newUser(mobile))
+        await store.setPassword(user.id, '$scrypt$old', 1_000)
+        await store.setPassword(user.id, '$scrypt$changed', 2_000)
+        await store.setPassword(user.id, '$scrypt$old-re-encoded', 1_000, '$scrypt$old')
+        t.equal((await store.getUser(user.id))?.passwordHash, '$scrypt$changed', 'a stale compare-and-set writes nothing')
+        await store.setPassword(user.id, '$scrypt$changed-re-encoded', 2_000, '$scrypt$changed')
+        const after = await store.getUser(user.id)
+        t.equal(after?.passwordHash, '$scrypt$changed-re-encoded')
+        t.equal(after?.passwordChangedAt, 2_000)
+      })
     })
 
     t.test('SMS codes', async (t) => {
