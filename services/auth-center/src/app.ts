@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyServerOptions, type RouteOptions } from 'fastify'
 import fastifyRedis from '@fastify/redis'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import adminRoutes from './admin/routes.js'
@@ -11,6 +11,7 @@ import type { Config } from './config.js'
 import type { Deps } from './context.js'
 import { installErrorHandler } from './errors-handler.js'
 import securityHeaders from './security-headers.js'
+import openapi from './openapi/plugin.js'
 import { KeyRing } from './keys/key-ring.js'
 import { keyStores } from './keys/key-stores.js'
 import healthRoutes from './routes/health.js'
@@ -60,6 +61,8 @@ export interface BuildOptions {
   now?: () => number
   /** How often revocation feed streams get a heartbeat (default 5 s; tests shorten it). */
   revocationHeartbeatMs?: number
+  /** Called for every route as it is added (test/openapi/document.test.ts checks each one is documented). */
+  onRoute?: (route: RouteOptions) => void
 }
 
 // Paths pino must never print: tokens, cookies, codes and passwords.
@@ -80,10 +83,13 @@ export async function build (config: Readonly<Config>, opts: BuildOptions = {}):
     trustProxy: trustProxyOption(config.trustProxy),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } }
   }).withTypeProvider<TypeBoxTypeProvider>()
+  if (opts.onRoute !== undefined) app.addHook('onRoute', opts.onRoute)
 
   installErrorHandler(app)
   await app.register(clientIpPlugin)
   await app.register(securityHeaders, { hsts: config.issuer.startsWith('https:') })
+  // Before every route: the document is collected from the routes as they are added.
+  await app.register(openapi, { issuer: config.issuer })
 
   const clients = loadClients(config)
   // The admin API is on with AUTH_ADMIN_TOKEN, and also when the clients file has

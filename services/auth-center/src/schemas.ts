@@ -28,3 +28,16 @@ export const TokenReply = Type.Object({
 })
 
 export const UserReply = Type.Object({ id: Type.String(), mobile: Type.String() })
+
+/** A reply that is not JSON (an HTML page, an event stream), for the OpenAPI document; never serialized by Fastify. */
+export const textReply = (type: string, description: string): { description: string, content: Record<string, { schema: ReturnType<typeof Type.String> }> } =>
+  ({ description, content: { [type]: { schema: Type.String() } } })
+
+/** The browser routes' replies: an HTML page, or a 303 back to the client (or to the next page). */
+export const pageReplies = {
+  200: textReply('text/html', 'An HTML page (login, consent)'),
+  // No body schema: an empty body (send() with nothing), not a serialized null.
+  303: { description: 'Redirect: Location is the next page, or the client\'s redirect_uri with code or error' },
+  '4xx': textReply('text/html', 'An HTML error page'),
+  '5xx': textReply('text/html', 'An HTML error page')
+}

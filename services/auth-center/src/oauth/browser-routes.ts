@@ -14,6 +14,7 @@ import { CODE_TTL_MS, newCode } from './codes.js'
 import { OAuthError } from './errors.js'
 import { acceptForms, queryParams, toParams, type Params } from './form.js'
 import { consentPage, errorPage, loginPage } from './views/pages.js'
+import { pageReplies } from '../schemas.js'
 
 const FormBody = Type.Record(Type.String(), Type.String())
 /** What `canonicalQuery` makes: URL-safe characters and percent-escapes only. */
@@ -38,14 +39,14 @@ const oauthBrowserRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return sendPage(reply, 500, errorPage('Something went wrong', 'Please try again.'))
   })
 
-  app.get('/oauth/authorize', { schema: { querystring: Query } }, async (request, reply) => {
+  app.get('/oauth/authorize', { schema: { querystring: Query, response: pageReplies } }, async (request, reply) => {
     const params = queryParams(request.query)
     const browser = await readBrowser(deps, request)
     if (browser.fresh) setBrowserCookie(reply, browser.secret)
     return await proceed(request, reply, browser, params, {})
   })
 
-  app.post('/oauth/authorize/sms-code', { schema: { body: FormBody } }, async (request, reply) => {
+  app.post('/oauth/authorize/sms-code', { schema: { body: FormBody, response: pageReplies } }, async (request, reply) => {
     const form = request.body as Params
     const ctx = await formContext(request, reply, form, 'login')
     if (ctx === undefined) return reply
@@ -61,7 +62,7 @@ const oauthBrowserRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return showLogin(reply, ctx.browser, ctx.req, { mobile: form.mobile, notice: `We sent a code to ${maskMobile(mobile)}.` })
   })
 
-  app.post('/oauth/authorize/login', { schema: { body: FormBody } }, async (request, reply) => {
+  app.post('/oauth/authorize/login', { schema: { body: FormBody, response: pageReplies } }, async (request, reply) => {
     const form = request.body as Params
     const ctx = await formContext(request, reply, form, form.password !== undefined ? 'password' : 'login')
     if (ctx === undefined) return reply
@@ -94,7 +95,7 @@ const oauthBrowserRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return reply.code(303).header('location', location).send()
   })
 
-  app.post('/oauth/authorize/consent', { schema: { body: FormBody } }, async (request, reply) => {
+  app.post('/oauth/authorize/consent', { schema: { body: FormBody, response: pageReplies } }, async (request, reply) => {
     const form = request.body as Params
     const ctx = await formContext(request, reply, form, 'consent')
     if (ctx === undefined) return reply
@@ -109,7 +110,7 @@ const oauthBrowserRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return redirect(reply, await issueCode(deps, req, browser.session))
   })
 
-  app.post('/oauth/authorize/logout', { schema: { body: FormBody } }, async (request, reply) => {
+  app.post('/oauth/authorize/logout', { schema: { body: FormBody, response: pageReplies } }, async (request, reply) => {
     const form = request.body as Params
     const ctx = await formContext(request, reply, form, 'logout')
     if (ctx === undefined) return reply

@@ -5,7 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { clientTokenVerdict } from '../admin/admin-token.js'
 import { RevocationFeedForbiddenError, RevocationFeedUnauthorizedError } from '../errors.js'
 import { REVOCATIONS_SCOPE } from '../oauth/scopes.js'
-import { replies } from '../schemas.js'
+import { replies, textReply } from '../schemas.js'
 import { RevocationHub, type FeedStream } from './hub.js'
 
 declare module 'fastify' {
@@ -91,7 +91,9 @@ const revocationRoutes: FastifyPluginAsyncTypebox<RevocationRoutesOptions> = asy
     onRequest,
     schema: {
       querystring: Type.Object({ cursor: Type.Optional(Cursor) }, { additionalProperties: false }),
-      headers: Type.Object({ 'last-event-id': Type.Optional(Cursor) })
+      headers: Type.Object({ 'last-event-id': Type.Optional(Cursor) }),
+      // The stream is written on the raw socket (hijacked): this only documents it.
+      response: { 200: textReply('text/event-stream', 'Server-sent events: revocations, epoch changes and heartbeats (docs/revocation-protocol.md)') }
     }
   }, async (request, reply) => {
     const exp = expiries.get(request)!
