@@ -113,6 +113,9 @@ export async function build (config: Readonly<Config>, opts: BuildOptions = {}):
   const keys = await KeyRing.open({
     ...keyStore,
     alg: config.signingAlg,
+    // A retired key stays published as long as the longest-lived access token any client gets (the denylist's horizon).
+    ...(config.keyRotationIntervalMs > 0 ? { schedule: { intervalMs: config.keyRotationIntervalMs, maxTokenLifetimeMs: denyTtl } } : {}),
+    onScheduled: (kid, activatesAt) => { app.log.info({ kid, activatesAt: new Date(activatesAt).toISOString() }, 'signing key published ahead of its turn (AUTH_KEY_ROTATION_INTERVAL)') },
     onReloadError: (err) => { app.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'reloading the signing keys failed; signing with the keys in memory') }
   }).catch(async (err: unknown) => {
     // Close the Redis connection opened above, so a caller that handles the error is not left with it.

@@ -26,6 +26,7 @@ const EnvSchema = Type.Object({
   ACCESS_TOKEN_TTL: Type.String({ default: '2m' }),
   REFRESH_TOKEN_TTL: Type.String({ default: '15d' }),
   REFRESH_GRACE: Type.String({ default: '10s' }),
+  AUTH_KEY_ROTATION_INTERVAL: Type.String({ default: '30d' }),
   SMS_SENDER: Type.Union([Type.Literal('console'), Type.Literal('webhook')], { default: 'console' }),
   SMS_WEBHOOK_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
   SMS_TEST_OTP: Type.Optional(Type.String()),
@@ -58,6 +59,8 @@ export interface Config {
   audience: string
   dataDir: string
   signingAlg: Env['AUTH_SIGNING_ALG']
+  /** Signing keys rotate by themselves this often (keys/key-schedule.ts); 0: only by keys:rotate. */
+  keyRotationIntervalMs: number
   accessTtlMs: number
   refreshTtlMs: number
   refreshGraceMs: number
@@ -148,6 +151,7 @@ export function loadConfig (input: EnvInput = process.env): Readonly<Config> {
     audience: env.AUTH_AUDIENCE,
     dataDir: env.AUTH_DATA_DIR,
     signingAlg: env.AUTH_SIGNING_ALG,
+    keyRotationIntervalMs: env.AUTH_KEY_ROTATION_INTERVAL.trim() === '0' ? 0 : duration('AUTH_KEY_ROTATION_INTERVAL', env.AUTH_KEY_ROTATION_INTERVAL),
     accessTtlMs: duration('ACCESS_TOKEN_TTL', env.ACCESS_TOKEN_TTL),
     refreshTtlMs: duration('REFRESH_TOKEN_TTL', env.REFRESH_TOKEN_TTL),
     refreshGraceMs: duration('REFRESH_GRACE', env.REFRESH_GRACE),

@@ -1,5 +1,6 @@
 import { createHmac, sign as cryptoSign, type KeyObject } from 'node:crypto'
-import { ID_TOKEN_ALG, currentIdTokenKey, currentKey, newKeySet, privateKeyObject, prune, publicJwks, rotateKeySet, withIdTokenKey, type KeySet, type PublicJwk, type SigningAlg, type StoredKey } from './key-set.js'
+import { ID_TOKEN_ALG, currentIdTokenKey, currentKey, newKeySet, privateKeyObject, prune, publicJwks, rotateKeySet, signsFrom, withIdTokenKey, type KeySet, type PublicJwk, type SigningAlg, type StoredKey } from './key-set.js'
+import { scheduleKeySet, scheduleTickMs, type KeySchedule } from './key-schedule.js'
 import type { KeyStore } from './key-store.js'
 
 export interface KeyRingOptions {
@@ -16,6 +17,10 @@ export interface KeyRingOptions {
    * under a KEK this process does not have): signing goes on with the keys in memory.
    */
   onReloadError?: (err: unknown) => void
+  /** Rotate by themselves (AUTH_KEY_ROTATION_INTERVAL); absent: only `rotate()` (keys:rotate) does. */
+  schedule?: KeySchedule
+  /** Called when this process published keys ahead for the schedule (another replica's are only loaded). */
+  onScheduled?: (kid: string, activatesAt: number) => void
 }
 
 interface Signer { kid: string, alg: SigningAlg, key: KeyObject | Buffer }
@@ -33,7 +38,9 @@ export class KeyRing {
   #jwks!: { keys: PublicJwk[] }
   #jwksAt = 0
   #timer?: NodeJS.Timeout
-  readonly #opts: Required<Omit<KeyRingOptions, 'mirror' | 'onReloadError'>> & Pick<KeyRingOptions, 'mirror' | 'onReloadError'>
+  /** When a key published ahead starts signing: the signers are chosen again then. */
+  #switchAt = Infinity
+  readonly #opts: Required<Omit<KeyRingOptions, 'mirror' | 'onReloadError' | 'schedule' | 'onScheduled'>> & Pick<KeyRingOptions, 'mirror' | 'onReloadError' | 'schedule' | 'onScheduled'>
 
   private constructor (opts: KeyRingOptions) {
     this.#opts = { reloadIntervalMs: 5000, now: Date.now, ...opts }
@@ -55,23 +62,61 @@ export class KeyRing {
     // The mirror is a copy of the primary: overwritten, even when it was sealed under a retired KEK.
     if (mirror !== undefined) await mirror.copy(set).catch(() => {})
     ring.#use(set)
-    if (ring.#opts.reloadIntervalMs > 0) {
-      ring.#timer = setInterval(() => { ring.reload().catch((err: unknown) => ring.#opts.onReloadError?.(err)) }, ring.#opts.reloadIntervalMs)
+    const { schedule } = ring.#opts
+    if (schedule !== undefined) await ring.runSchedule()
+    // With a schedule, look often enough that a key published ahead reaches every replica's JWKS well before it signs.
+    const every = schedule === undefined ? ring.#opts.reloadIntervalMs : Math.min(ring.#opts.reloadIntervalMs, scheduleTickMs(schedule.intervalMs))
+    if (every > 0) {
+      const tick = schedule === undefined ? async () => await ring.reload() : async () => await ring.runSchedule()
+      ring.#timer = setInterval(() => { tick().catch((err: unknown) => ring.#opts.onReloadError?.(err)) }, every)
       ring.#timer.unref()
     }
     return ring
   }
 
   #use (set: KeySet): void {
+    const now = this.#opts.now()
     this.#set = set
-    this.#signer = signerOf(currentKey(set))
-    const idKey = currentIdTokenKey(set)
+    this.#signer = signerOf(currentKey(set, now))
+    const idKey = currentIdTokenKey(set, now)
     // With RS256 access tokens the access-token key signs RS256 ID tokens too.
     this.#idSigner = idKey !== undefined ? signerOf(idKey) : this.#signer.alg === ID_TOKEN_ALG ? this.#signer : undefined
     this.#macKey = Buffer.from(set.refreshMacKey, 'base64url')
     // Derived, not stored: sealed with the MAC key it comes from, and it never rotates (rotateKeySet keeps the MAC key).
     this.#pepper = createHmac('sha256', this.#macKey).update('password-pepper-v1').digest()
     this.#jwksAt = 0
+    this.#switchAt = Math.min(Infinity, ...set.keys.filter((k) => k.retiredAt === undefined && signsFrom(k) > now).map(signsFrom))
+  }
+
+  /** A key published ahead signs from its time on, in every replica, without waiting for a reload. */
+  #current (): void {
+    if (this.#opts.now() >= this.#switchAt) this.#use(this.#set)
+  }
+
+  /**
+   * Loads the stored set and makes the change the schedule says is due, with
+   * compare-and-set on the revision: when another replica wrote first, its set is
+   * loaded and looked at again, so each step is taken once.
+   */
+  async runSchedule (): Promise<void> {
+    const { schedule, store, mirror } = this.#opts
+    if (schedule === undefined) return await this.reload()
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const base = (await store.load()) ?? this.#set
+      const next = scheduleKeySet(base, this.#opts.alg, this.#opts.now(), schedule)
+      if (next === null) {
+        if (base.revision !== this.#set.revision) this.#use(base)
+        return
+      }
+      if (await store.replace(base.revision, next)) {
+        await mirror?.copy(next)
+        this.#use(next)
+        const known = new Set(base.keys.map((k) => k.kid))
+        for (const k of next.keys) if (!known.has(k.kid) && k.purpose === undefined) this.#opts.onScheduled?.(k.kid, signsFrom(k))
+        return
+      }
+    }
+    throw new Error('the key schedule kept conflicting with another writer')
   }
 
   /** Picks up a rotation written by another process. */
@@ -88,16 +133,17 @@ export class KeyRing {
       if (await this.#opts.store.replace(base.revision, next)) {
         await this.#opts.mirror?.copy(next)
         this.#use(next)
-        return currentKey(next).kid
+        return currentKey(next, this.#opts.now()).kid
       }
     }
     throw new Error('key rotation kept conflicting with another writer')
   }
 
-  get kid (): string { return this.#signer.kid }
-  get alg (): SigningAlg { return this.#signer.alg }
+  get kid (): string { this.#current(); return this.#signer.kid }
+  get alg (): SigningAlg { this.#current(); return this.#signer.alg }
   /** What ID tokens can be signed with: RS256 first, then the access-token algorithm (never HS256). */
   get idTokenAlgs (): SigningAlg[] {
+    this.#current()
     return [...new Set<SigningAlg>([ID_TOKEN_ALG, this.#signer.alg])].filter((a) => a !== 'HS256')
   }
   get refreshMacKey (): Buffer { return this.#macKey }
@@ -117,11 +163,13 @@ export class KeyRing {
 
   /** Signs a compact JWS with the current access-token key. */
   signJws (header: Record<string, unknown>, payload: Record<string, unknown>): string {
+    this.#current()
     return sign(this.#signer, header, payload)
   }
 
   /** Signs an ID token with `alg` (one of `idTokenAlgs`): RS256 with the ID-token key, else the access-token key. */
   signIdToken (alg: SigningAlg, header: Record<string, unknown>, payload: Record<string, unknown>): string {
+    this.#current()
     const s = alg === this.#signer.alg && alg !== 'HS256' ? this.#signer : alg === ID_TOKEN_ALG ? this.#idSigner : undefined
     if (s === undefined) throw new TypeError(`no key signs ID tokens with ${alg}`)
     return sign(s, header, payload)

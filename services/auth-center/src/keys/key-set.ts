@@ -12,6 +12,11 @@ export interface StoredKey {
   /** Published in the JWKS until then: retiredAt + the longest token lifetime signed with it. */
   publishUntil?: number
   /**
+   * Scheduled rotation (key-schedule.ts): published from createdAt, signs from then, so
+   * verifiers holding a cached JWKS already know it. Absent: signs from createdAt.
+   */
+  activatesAt?: number
+  /**
    * 'id_token': the RS256 key that signs ID tokens only (OpenID Discovery requires
    * RS256 whatever the access-token algorithm). Absent: the access-token key.
    */
@@ -37,7 +42,7 @@ export interface KeySet {
   keys: StoredKey[]
 }
 
-export function generateKey (alg: SigningAlg, now: number, purpose?: 'id_token'): StoredKey {
+export function generateKey (alg: SigningAlg, now: number, purpose?: 'id_token', activatesAt?: number): StoredKey {
   const kid = randomBytes(12).toString('base64url')
   let privateJwk: JsonWebKey
   switch (alg) {
@@ -46,20 +51,28 @@ export function generateKey (alg: SigningAlg, now: number, purpose?: 'id_token')
     case 'RS256': privateJwk = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }); break
     case 'HS256': privateJwk = { kty: 'oct', k: randomBytes(32).toString('base64url') }; break
   }
-  return { kid, alg, createdAt: now, ...(purpose !== undefined ? { purpose } : {}), privateJwk }
+  return { kid, alg, createdAt: now, ...(purpose !== undefined ? { purpose } : {}), ...(activatesAt !== undefined ? { activatesAt } : {}), privateJwk }
 }
 
 export function newKeySet (alg: SigningAlg, now: number): KeySet {
   return { version: 1, revision: 1, refreshMacKey: randomBytes(32).toString('base64url'), keys: freshKeys(alg, now) }
 }
 
-function freshKeys (alg: SigningAlg, now: number): StoredKey[] {
-  return needsIdTokenKey(alg) ? [generateKey(alg, now), generateKey(ID_TOKEN_ALG, now, 'id_token')] : [generateKey(alg, now)]
+/** The access-token key and, unless it is RS256 itself, an ID-token key; `activatesAt` when published ahead. */
+export function freshKeys (alg: SigningAlg, now: number, activatesAt?: number): StoredKey[] {
+  const access = generateKey(alg, now, undefined, activatesAt)
+  return needsIdTokenKey(alg) ? [access, generateKey(ID_TOKEN_ALG, now, 'id_token', activatesAt)] : [access]
 }
 
+/** When a key starts signing. */
+export const signsFrom = (k: StoredKey): number => k.activatesAt ?? k.createdAt
+
+/** Not retired and already signing at `now` (a key published ahead is not yet). */
+const signing = (k: StoredKey, now: number): boolean => k.retiredAt === undefined && signsFrom(k) <= now
+
 /** The ID-token key that signs now, if the set has one (none when access tokens are RS256 themselves). */
-export function currentIdTokenKey (set: KeySet): StoredKey | undefined {
-  const live = set.keys.filter((k) => k.retiredAt === undefined && k.purpose === 'id_token')
+export function currentIdTokenKey (set: KeySet, now: number): StoredKey | undefined {
+  const live = set.keys.filter((k) => signing(k, now) && k.purpose === 'id_token')
   return live[live.length - 1]
 }
 
@@ -68,13 +81,13 @@ export function currentIdTokenKey (set: KeySet): StoredKey | undefined {
  * set is returned as it is.
  */
 export function withIdTokenKey (set: KeySet, now: number): KeySet {
-  if (!needsIdTokenKey(currentKey(set).alg) || currentIdTokenKey(set) !== undefined) return set
+  if (!needsIdTokenKey(currentKey(set, now).alg) || currentIdTokenKey(set, now) !== undefined) return set
   return { ...set, revision: set.revision + 1, keys: [...set.keys, generateKey(ID_TOKEN_ALG, now, 'id_token')] }
 }
 
-/** The access-token key that signs now: the newest one that is not retired. */
-export function currentKey (set: KeySet): StoredKey {
-  const live = set.keys.filter((k) => k.retiredAt === undefined && k.purpose === undefined)
+/** The access-token key that signs now: the newest one that is not retired and has started signing. */
+export function currentKey (set: KeySet, now: number): StoredKey {
+  const live = set.keys.filter((k) => signing(k, now) && k.purpose === undefined)
   const key = live[live.length - 1]
   if (key === undefined) throw new Error('key set has no current signing key')
   return key
@@ -84,11 +97,13 @@ export function currentKey (set: KeySet): StoredKey {
  * Retires the current keys (the access-token key and the ID-token key: both rotate)
  * and appends fresh ones. A retired key stays published for the longest lifetime of a
  * token it may have signed (`maxTokenLifetimeMs`, at least an ID token's), so those
- * tokens keep verifying until they expire.
+ * tokens keep verifying until they expire. Keys published ahead by the schedule never
+ * signed anything: they are dropped (the schedule starts again from the new keys).
  */
 export function rotateKeySet (set: KeySet, alg: SigningAlg, now: number, maxTokenLifetimeMs: number): KeySet {
   const publishUntil = now + Math.max(maxTokenLifetimeMs, ID_TOKEN_TTL_MS)
-  const keys = set.keys.map((k) => k.retiredAt === undefined ? { ...k, retiredAt: now, publishUntil } : k)
+  const keys = set.keys.filter((k) => signsFrom(k) <= now)
+    .map((k) => k.retiredAt === undefined ? { ...k, retiredAt: now, publishUntil } : k)
   keys.push(...freshKeys(alg, now))
   return { ...set, revision: set.revision + 1, keys: prune(keys, now) }
 }
@@ -107,8 +122,9 @@ export interface PublicJwk extends JsonWebKey {
 /** The JWKS document: public halves of the current key and of retired keys still in use. */
 export function publicJwks (set: KeySet, now: number): { keys: PublicJwk[] } {
   const keys: PublicJwk[] = []
-  // Newest first, access-token keys before ID-token keys: verifiers that scan pick the current access-token key soonest.
-  const live = [...prune(set.keys, now)].reverse()
+  // Newest first, access-token keys before ID-token keys, keys published ahead last: verifiers that scan pick the current access-token key soonest.
+  const kept = [...prune(set.keys, now)].reverse()
+  const live = [...kept.filter((k) => signsFrom(k) <= now), ...kept.filter((k) => signsFrom(k) > now)]
   for (const k of [...live.filter((k) => k.purpose === undefined), ...live.filter((k) => k.purpose === 'id_token')]) {
     if (k.alg === 'HS256') continue // a symmetric key is never published
     const pub = createPublicKey({ key: k.privateJwk, format: 'jwk' }).export({ format: 'jwk' })
