@@ -13,6 +13,10 @@ import { installErrorHandler } from './errors-handler.js'
 import securityHeaders from './security-headers.js'
 import openapi from './openapi/plugin.js'
 import { KeyRing } from './keys/key-ring.js'
+import { metricsAccess } from './metrics/access.js'
+import { instrumentStore } from './metrics/instrument-store.js'
+import { createAuthMetrics } from './metrics/metrics.js'
+import metricsPlugin from './metrics/routes.js'
 import { keyStores } from './keys/key-stores.js'
 import healthRoutes from './routes/health.js'
 import loginRoute from './routes/login.js'
@@ -86,6 +90,9 @@ export async function build (config: Readonly<Config>, opts: BuildOptions = {}):
   if (opts.onRoute !== undefined) app.addHook('onRoute', opts.onRoute)
 
   installErrorHandler(app)
+  // First, so its onResponse hook times every route; GET /metrics per METRICS_TOKEN / METRICS_PUBLIC.
+  const metrics = createAuthMetrics()
+  await app.register(metricsPlugin, { metrics, access: metricsAccess(config) })
   await app.register(clientIpPlugin)
   await app.register(securityHeaders, { hsts: config.issuer.startsWith('https:') })
   // Before every route: the document is collected from the routes as they are added.
@@ -129,7 +136,9 @@ export async function build (config: Readonly<Config>, opts: BuildOptions = {}):
   if (sms.name === 'console') app.log.warn('SMS_SENDER=console: login codes are printed on stdout, for development only')
 
   const passwordSlots = createHashSlots(config.passwordHash)
-  const deps: Deps = { config, store, clients, keys, sms, passwordSlots, log: app.log, now: opts.now ?? Date.now }
+  // Every store call is timed; the redis connection (watchConnection) and key stores are outside it.
+  store = instrumentStore(store, metrics)
+  const deps: Deps = { config, store, clients, keys, sms, passwordSlots, log: app.log, metrics, now: opts.now ?? Date.now }
   // Clients registered through the admin API: known to this process from the start, and
   // re-read now and then so that those another replica registered appear in `get` too.
   clients.attach(store)

@@ -44,7 +44,10 @@ const EnvSchema = Type.Object({
   TRUST_PROXY: Type.Optional(Type.String()),
   // Checked by keys/kek.ts, whose messages never repeat the value (a schema error here would).
   AUTH_KEK: Type.Optional(Type.String()),
-  AUTH_KEK_PREVIOUS: Type.Optional(Type.String())
+  AUTH_KEK_PREVIOUS: Type.Optional(Type.String()),
+  // Checked below, with a message that never repeats the secret.
+  METRICS_TOKEN: Type.Optional(Type.String()),
+  METRICS_PUBLIC: Type.Union([Type.Literal('true'), Type.Literal('false')], { default: 'false' })
 })
 
 export type Env = Static<typeof EnvSchema>
@@ -99,6 +102,10 @@ export interface Config {
   kek?: Kek
   /** KEKs still accepted for reading while `kek:rotate` re-seals under the new one. */
   kekPrevious: readonly Kek[]
+  /** METRICS_TOKEN: GET /metrics wants `Authorization: Bearer <it>` (metrics/access.ts). */
+  metricsToken?: string
+  /** METRICS_PUBLIC=true: GET /metrics stays open in production without a token. */
+  metricsPublic: boolean
 }
 
 export class ConfigError extends Error {
@@ -129,6 +136,10 @@ export function loadConfig (input: EnvInput = process.env): Readonly<Config> {
   // in production its secrets must be sealed by a KEK that is not stored beside them.
   if (production && keks.kek === undefined && (env.REDIS_URL !== undefined || (input.DATABASE_URL ?? '') !== '')) {
     throw new ConfigError('AUTH_KEK: required when NODE_ENV=production with a shared store (REDIS_URL or DATABASE_URL); generate one with: pnpm --filter @authcenter/auth-center kek:generate')
+  }
+
+  if (env.METRICS_TOKEN !== undefined && !/^[\x21-\x7e]{16,}$/.test(env.METRICS_TOKEN)) {
+    throw new ConfigError('METRICS_TOKEN: expected at least 16 printable characters without spaces (value not shown)')
   }
 
   if (env.SMS_SENDER === 'webhook' && env.SMS_WEBHOOK_URL === undefined) {
@@ -174,6 +185,8 @@ export function loadConfig (input: EnvInput = process.env): Readonly<Config> {
     clientsFile: env.AUTH_CLIENTS_FILE,
     maxSessions: Number(env.MAX_SESSIONS),
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    metricsToken: env.METRICS_TOKEN,
+    metricsPublic: env.METRICS_PUBLIC === 'true',
     ...keks
   })
 }

@@ -3,6 +3,7 @@ import type { ClientRegistry } from './clients/registry.js'
 import type { Config } from './config.js'
 import type { HashSlots } from './auth/hash-slots.js'
 import type { KeyRing } from './keys/key-ring.js'
+import type { AuthMetrics } from './metrics/metrics.js'
 import type { SmsSender } from './sms/sender.js'
 import type { Store } from './store/store.js'
 
@@ -16,6 +17,8 @@ export interface Deps {
   /** The bound on concurrent password hashes (auth/hash-slots.ts): one auth center per process, so process-wide. */
   passwordSlots: HashSlots
   log: FastifyBaseLogger
+  /** Prometheus counters (metrics/metrics.ts); recorded whether or not GET /metrics is on. */
+  metrics: AuthMetrics
   now: () => number
 }
 

@@ -35,6 +35,7 @@ export const TokenBindingMismatchError = createError('TOKEN_BINDING_MISMATCH', '
 export const FirstPartyOnlyError = createError('FIRST_PARTY_ONLY', 'This endpoint takes first-party access tokens only', 403)
 export const AdminUnauthorizedError = createError('ADMIN_UNAUTHORIZED', 'The admin credential is missing or wrong', 401)
 export const AdminForbiddenError = createError('ADMIN_FORBIDDEN', 'The access token lacks the admin scope', 403)
+export const MetricsUnauthorizedError = createError('METRICS_UNAUTHORIZED', 'GET /metrics wants Authorization: Bearer <METRICS_TOKEN>', 401)
 export const RevocationFeedUnauthorizedError = createError('REVOCATION_FEED_UNAUTHORIZED', 'The revocation feed wants a client-credentials access token (scope revocations:read)', 401)
 export const RevocationFeedForbiddenError = createError('REVOCATION_FEED_FORBIDDEN', 'The access token lacks the revocations:read scope', 403)
 export const ClientNotFoundError = createError('CLIENT_NOT_FOUND', 'No such OAuth2 client', 404)

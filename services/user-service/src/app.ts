@@ -4,12 +4,16 @@ import fastifyMultipart from '@fastify/multipart'
 import fastifyRedis from '@fastify/redis'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import verifierPlugin from '@authcenter/verifier/fastify'
+import { createVerifier } from '@authcenter/verifier'
 import { createRedisReplayCache } from '@authcenter/verifier/dpop'
 import type { DpopReplayCache } from '@authcenter/verifier/dpop'
 import type { InProcessFeed } from '@authcenter/verifier'
 import type { Config } from './config.js'
 import { INTERNAL_ERROR, StoreUnavailableError } from './errors.js'
 import securityHeaders from './security-headers.js'
+import { metricsAccess } from './metrics/access.js'
+import { createServiceMetrics } from './metrics/metrics.js'
+import metricsPlugin from './metrics/routes.js'
 import { createDirectoryStorage } from './avatars/directory-storage.js'
 import type { AvatarStorage } from './avatars/storage.js'
 import { createMemoryProfileStore } from './profiles/memory-store.js'
@@ -85,6 +89,9 @@ export async function build (config: Config, options: BuildOptions = {}): Promis
   })
 
   await app.register(securityHeaders, { hsts: config.authIssuer.startsWith('https:') })
+  // Times every route (a root onResponse hook); GET /metrics per METRICS_TOKEN / METRICS_PUBLIC.
+  const metrics = createServiceMetrics()
+  await app.register(metricsPlugin, { metrics, access: metricsAccess(config) })
 
   // With REDIS_URL, the service's own Redis holds the profiles and the DPoP proof replay
   // cache, so every replica refuses a proof any of them has already seen.
@@ -107,17 +114,29 @@ export async function build (config: Config, options: BuildOptions = {}): Promis
     }
   }
 
-  await app.register(verifierPlugin, {
+  // Built here rather than by the plugin, so the metrics can read its revocation state.
+  const verifier = createVerifier({
     issuer: config.authIssuer,
     audience: config.authAudience,
-    // DPoP htu: this service's public URL, never the Host header (unset: the address it listens on).
-    ...(config.publicUrl !== undefined ? { publicUrl: config.publicUrl } : {}),
+    logger: app.log,
+    metrics: metrics.hooks,
     ...(replay !== undefined ? { dpop: { replay } } : {}),
     ...(config.authJwksUri !== undefined ? { jwksUri: config.authJwksUri } : {}),
     // Revoked sessions are refused at once: the auth center's revocation feed (HTTP by default; Redis as an ACL user; or in process).
-    revocation: options.revocationSource !== undefined
-      ? { source: options.revocationSource }
-      : 'redisUrl' in config.revocation ? { redis: config.revocation.redisUrl } : { ...config.revocation }
+    revocation: {
+      logger: app.log,
+      ...(options.revocationSource !== undefined
+        ? { source: options.revocationSource }
+        : 'redisUrl' in config.revocation ? { redis: config.revocation.redisUrl } : { ...config.revocation })
+    }
+  })
+  app.addHook('onClose', async () => { await verifier.close() })
+  metrics.watch(verifier)
+  await app.register(verifierPlugin, {
+    verifier,
+    realm: config.authAudience,
+    // DPoP htu: this service's public URL, never the Host header (unset: the address it listens on).
+    ...(config.publicUrl !== undefined ? { publicUrl: config.publicUrl } : {})
   })
 
   let profiles = options.profiles

@@ -46,6 +46,10 @@ export const EnvSchema = Type.Object({
   AVATAR_DIR: Type.Optional(Type.String({ minLength: 1, expected: 'a directory path' })),
   /** Largest avatar accepted: bytes, or a number with a unit (`2MiB`, `512KiB`, `1MB`). Default 2 MiB. */
   AVATAR_MAX_BYTES: Type.Optional(Type.String({ pattern: SIZE_PATTERN, expected: 'a size such as 2097152, 2MiB or 512KiB (1 B to 1 GiB)' })),
+  /** GET /metrics then wants `Authorization: Bearer <METRICS_TOKEN>`. Unset: open outside production, off (404) in production. */
+  METRICS_TOKEN: Type.Optional(Type.String({ pattern: '^[\\x21-\\x7e]{16,}$', expected: 'at least 16 printable characters without spaces' })),
+  /** `true`: GET /metrics stays open in production without METRICS_TOKEN. Default `false`. */
+  METRICS_PUBLIC: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')], { expected: 'true or false' })),
   /** pino level. Default `info`. */
   LOG_LEVEL: Type.Optional(Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
@@ -73,6 +77,11 @@ export interface Config {
   readonly avatarDir: string
   readonly avatarMaxBytes: number
   readonly logLevel: LogLevel
+  readonly production: boolean
+  /** GET /metrics wants `Authorization: Bearer <it>`. */
+  readonly metricsToken?: string | undefined
+  /** GET /metrics stays open in production without a token. */
+  readonly metricsPublic: boolean
 }
 
 const UNITS: Record<string, number> = {
@@ -104,6 +113,8 @@ export function parseSize (text: string): number | undefined {
   return Number.isSafeInteger(bytes) ? bytes : undefined
 }
 
+const SECRETS = new Set(['METRICS_TOKEN', 'REVOCATION_CLIENT_SECRET'])
+
 class ConfigError extends Error {
   constructor (variable: string, expected: string, got: unknown) {
     super(`invalid environment: ${variable} must be ${expected} (got ${JSON.stringify(got)})`)
@@ -131,7 +142,8 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
   if (first !== undefined) {
     const variable = first.path.split('/')[1] ?? first.path
     const schema = (EnvSchema.properties as Record<string, { expected?: string }>)[variable]
-    throw new ConfigError(variable, schema?.expected ?? first.message, picked[variable])
+    // A secret is never repeated in the message (it ends up in logs).
+    throw new ConfigError(variable, schema?.expected ?? first.message, SECRETS.has(variable) ? '(not shown)' : picked[variable])
   }
   const e = picked as Env
 
@@ -155,7 +167,10 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl,
     avatarDir: e.AVATAR_DIR ?? './.data/avatars',
     avatarMaxBytes,
-    logLevel: (e.LOG_LEVEL ?? 'info') as LogLevel
+    logLevel: (e.LOG_LEVEL ?? 'info') as LogLevel,
+    production: e.NODE_ENV === 'production',
+    metricsToken: e.METRICS_TOKEN,
+    metricsPublic: e.METRICS_PUBLIC === 'true'
   })
 }
 

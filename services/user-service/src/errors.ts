@@ -24,6 +24,8 @@ export const AvatarNotMultipartError = createError('AVATAR_NOT_MULTIPART', 'send
 export const AvatarTooLargeError = createError('AVATAR_TOO_LARGE', 'the file is larger than %s bytes', 413)
 /** GET /avatars/:name: no such avatar (or a name this service never generates). */
 export const AvatarNotFoundError = createError('AVATAR_NOT_FOUND', 'no such avatar', 404)
+/** GET /metrics with METRICS_TOKEN set: the Bearer token is missing or wrong. */
+export const MetricsUnauthorizedError = createError('METRICS_UNAUTHORIZED', 'GET /metrics wants Authorization: Bearer <METRICS_TOKEN>', 401)
 /** Any path no route serves; the body does not echo it. */
 export const NotFoundError = createError('NOT_FOUND', 'Not found', 404)
 /** The profile store did not answer in time (Redis down). Safe to retry. */
@@ -43,6 +45,7 @@ export const ERROR_CODES = [
   'AVATAR_TOO_LARGE',
   'AVATAR_NOT_FOUND',
   'STORE_UNAVAILABLE',
+  'METRICS_UNAUTHORIZED',
   'NOT_FOUND',
   'INTERNAL_ERROR'
 ] as const

@@ -4,6 +4,7 @@ import { InvalidCodeError, SmsBudgetExhaustedError, SmsCountryNotAllowedError, S
 import { ipBudgetKey } from './client-ip.js'
 import { inCountries, maskMobile } from './mobile.js'
 import { RetryAfter, retryAfter } from './rate-limit.js'
+import type { SmsRefusal } from '../metrics/metrics.js'
 
 export const CODE_TTL_MS = 5 * 60_000
 export const MAX_ATTEMPTS = 5
@@ -24,7 +25,7 @@ function isTestNumber (deps: Deps, mobile: string): string | undefined {
 export interface SendCodeResult { expiresIn: number, retryAfter: number }
 
 /** A daily budget that one sent code spends: a counter key, its cap, and what to say when it is spent. */
-interface Budget { key: string, max: number, why: string }
+interface Budget { key: string, max: number, why: string, refusal: SmsRefusal }
 
 /**
  * Takes one unit of each budget, in order. A refusal gives back every unit taken by
@@ -38,6 +39,7 @@ async function spend (deps: Deps, budgets: readonly Budget[]): Promise<() => Pro
     taken.push(b.key)
     if (!r.allowed) {
       await giveBack()
+      deps.metrics.smsRefused(b.refusal)
       throw retryAfter(r.retryAfterMs, b.why)
     }
   }
@@ -58,18 +60,22 @@ export async function sendLoginCode (deps: Deps, mobile: string, ip: string): Pr
   if (isTestNumber(deps, mobile) !== undefined) return result
 
   const { store, config } = deps
-  if (!inCountries(mobile, config.sms.allowedCountries)) throw new SmsCountryNotAllowedError()
+  if (!inCountries(mobile, config.sms.allowedCountries)) {
+    deps.metrics.smsRefused('country_not_allowed')
+    throw new SmsCountryNotAllowedError()
+  }
   const client = ipBudgetKey(ip)
   const giveBackClient = await spend(deps, [
-    { key: `sms:ip:${client}`, max: config.sms.dailyLimitIp, why: 'daily limit of login codes for this address reached' },
-    { key: `sms:ipm:${client}|${mobile}`, max: config.sms.dailyLimitIpMobile, why: 'daily limit of login codes from this address to this number reached' },
-    { key: `sms:mobile:${mobile}`, max: config.sms.dailyLimitMobile, why: 'daily limit of login codes for this number reached' }
+    { key: `sms:ip:${client}`, max: config.sms.dailyLimitIp, why: 'daily limit of login codes for this address reached', refusal: 'ip_daily_limit' },
+    { key: `sms:ipm:${client}|${mobile}`, max: config.sms.dailyLimitIpMobile, why: 'daily limit of login codes from this address to this number reached', refusal: 'ip_mobile_daily_limit' },
+    { key: `sms:mobile:${mobile}`, max: config.sms.dailyLimitMobile, why: 'daily limit of login codes for this number reached', refusal: 'mobile_daily_limit' }
   ])
   const global = await store.hit(GLOBAL_BUDGET_KEY, config.sms.dailyLimitGlobal, DAY_MS)
   const giveBack = async (): Promise<void> => { await Promise.all([giveBackClient(), store.releaseHit(GLOBAL_BUDGET_KEY)]) }
   if (!global.allowed) {
     await giveBack()
     await pageOperator(deps, global.retryAfterMs)
+    deps.metrics.smsRefused('global_budget')
     throw new RetryAfter(Math.max(1, Math.ceil(global.retryAfterMs / 1000)), new SmsBudgetExhaustedError())
   }
 
@@ -79,6 +85,7 @@ export async function sendLoginCode (deps: Deps, mobile: string, ip: string): Pr
   })
   if (!issued.ok) {
     await giveBack()
+    deps.metrics.smsRefused('cooldown')
     throw retryAfter(issued.retryAfterMs, 'wait before asking for another code')
   }
   try {
@@ -88,8 +95,10 @@ export async function sendLoginCode (deps: Deps, mobile: string, ip: string): Pr
     // Nothing was delivered: no code stays alive, nothing is counted, and the user may ask again at once.
     await store.cancelSmsCode(mobile)
     await giveBack()
+    deps.metrics.smsRefused('delivery_failed')
     throw new SmsDeliveryError()
   }
+  deps.metrics.smsSent()
   return result
 }
 

@@ -41,11 +41,14 @@ export class RevocationHub {
   #timer: NodeJS.Timeout | undefined
   #unsubscribe: (() => void) | undefined
   #storeUp = true
+  readonly #onLag: ((ms: number) => void) | undefined
 
-  constructor (store: Store, log: FastifyBaseLogger, heartbeatMs: number) {
+  /** `onLag(ms)`: per revocation, from its write in the feed log (the cursor's time) to its fan-out here. */
+  constructor (store: Store, log: FastifyBaseLogger, heartbeatMs: number, onLag?: (ms: number) => void) {
     this.#store = store
     this.#log = log
     this.heartbeatMs = heartbeatMs
+    this.#onLag = onLag
   }
 
   /** The epoch streams are told in `hello` and heartbeats. */
@@ -114,6 +117,10 @@ export class RevocationHub {
   }
 
   #deliver (message: string, cursor: string): void {
+    if (this.#onLag !== undefined) {
+      const written = parseCursor(cursor)?.ms
+      if (written !== undefined) this.#onLag(Date.now() - written)
+    }
     for (const f of this.#followers) {
       if (f.pending !== undefined) f.pending.push([message, cursor])
       else this.#write(f, message, cursor)

@@ -45,8 +45,9 @@ const MAX_BUFFERED_BYTES = 4 * 1024 * 1024
  */
 const revocationRoutes: FastifyPluginAsyncTypebox<RevocationRoutesOptions> = async (app, opts) => {
   const { deps } = app
-  const hub = new RevocationHub(deps.store, app.log, opts.heartbeatMs ?? 5_000)
+  const hub = new RevocationHub(deps.store, app.log, opts.heartbeatMs ?? 5_000, (ms) => { deps.metrics.feedLag(ms / 1000) })
   await hub.start(deps.now())
+  deps.metrics.setFeedStreams(() => hub.connections)
   app.decorate('revocationHub', hub)
   // Open streams would keep close() waiting: end them first (verifiers resume elsewhere).
   app.addHook('preClose', async () => { hub.close() })

@@ -8,6 +8,7 @@ import { checkPasswordLogin } from '../auth/password-login.js'
 import { checkLoginCode } from '../auth/sms-codes.js'
 import { InvalidMobileError, LoginMethodError, UnknownClientError } from '../errors.js'
 import { Mobile, Password, SmsCode, TokenReply, UserReply, replies } from '../schemas.js'
+import { outcomeOf } from '../metrics/metrics.js'
 import { startSession } from '../sessions/start.js'
 import type { User } from '../store/store.js'
 import { withRetryAfter } from './retry-after.js'
@@ -25,7 +26,10 @@ const Reply = Type.Composite([Type.Object({ user: UserReply }), TokenReply])
 /** POST /auth/login: with an SMS code (creates the account on first use) or a password. */
 const loginRoute: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/auth/login', {
-    schema: { body: Body, response: replies({ 200: Reply }) }
+    schema: { body: Body, response: replies({ 200: Reply }) },
+    // Logins by outcome: every refusal (its code; a bad body included) and every success.
+    onError: async (_request, _reply, err) => { app.deps.metrics.login(outcomeOf(err)) },
+    onResponse: async (_request, reply) => { if (reply.statusCode < 400) app.deps.metrics.login('success') }
   }, async (request, reply) => {
     const { code, password } = request.body
     if ((code === undefined) === (password === undefined)) throw new LoginMethodError()

@@ -5,6 +5,7 @@ import { noteChangedDevice, recordRisk } from '../auth/risk.js'
 import { RefreshNotAllowedError, RefreshTokenExpiredError, RefreshTokenInvalidError, RefreshTokenReusedError, SessionRevokedError } from '../errors.js'
 import { clientPolicy, hasRefreshToken, issueTokens, type TokenResponse } from '../tokens/issue.js'
 import { parseRefreshToken, refreshTokenMatches, type ParsedRefreshToken } from '../tokens/refresh-token.js'
+import { outcomeOf } from '../metrics/metrics.js'
 import { sessionKind } from './kind.js'
 import { sessionRevokedByStore } from './revoke.js'
 import { forgetSession, rememberSession, sessionHint, type SessionHint } from './session-hints.js'
@@ -25,6 +26,18 @@ import type { Session } from '../store/store.js'
  */
 export async function refreshSession (deps: Deps, refreshToken: string, facts?: RequestFacts, oauthClientId?: string,
   accessScope?: string): Promise<TokenResponse> {
+  try {
+    const tokens = await refreshUncounted(deps, refreshToken, facts, oauthClientId, accessScope)
+    deps.metrics.refresh('success')
+    return tokens
+  } catch (err) {
+    deps.metrics.refresh(outcomeOf(err))
+    throw err
+  }
+}
+
+async function refreshUncounted (deps: Deps, refreshToken: string, facts: RequestFacts | undefined, oauthClientId: string | undefined,
+  accessScope: string | undefined): Promise<TokenResponse> {
   const parsed = parseRefreshToken(refreshToken)
   if (parsed === undefined) throw new RefreshTokenInvalidError()
 
@@ -102,6 +115,7 @@ async function rotate (deps: Deps, parsed: ParsedRefreshToken, facts: RequestFac
     case 'reused':
       forgetSession(deps.store, parsed.sessionId)
       sessionRevokedByStore(deps, parsed.sessionId, 'refresh_token_reused')
+      deps.metrics.reuseDetected()
       if (facts !== undefined) await recordRisk(deps, facts, session!, 'refresh_token_reused', true)
       throw new RefreshTokenReusedError()
     case 'expired':

@@ -18,17 +18,22 @@ export type RevokeReason =
 
 export async function revokeSession (deps: Deps, sessionId: string, reason: RevokeReason): Promise<boolean> {
   const s = await deps.store.revokeSession(sessionId, reason, deps.now())
-  if (s !== null) deps.log.info({ sid: sessionId, reason }, 'session revoked')
+  if (s !== null) {
+    deps.log.info({ sid: sessionId, reason }, 'session revoked')
+    deps.metrics.revoked(reason, 1)
+  }
   return s !== null
 }
 
 export async function revokeUserSessions (deps: Deps, userId: string, reason: RevokeReason, exceptSessionId?: string): Promise<string[]> {
   const ids = await deps.store.revokeUserSessions(userId, reason, deps.now(), exceptSessionId)
   deps.log.info({ userId, reason, count: ids.length }, 'user sessions revoked')
+  deps.metrics.revoked(reason, ids.length)
   return ids
 }
 
 /** Called when the store itself revoked a session (reuse detection is atomic inside the store). */
 export function sessionRevokedByStore (deps: Deps, sessionId: string, reason: RevokeReason): void {
   deps.log.warn({ sid: sessionId, reason }, 'session revoked')
+  deps.metrics.revoked(reason, 1)
 }

@@ -1,0 +1,34 @@
+import fp from 'fastify-plugin'
+import type { FastifyPluginAsync } from 'fastify'
+import { MetricsUnauthorizedError } from '../errors.js'
+import { bearerMatches, type MetricsAccess } from './access.js'
+import type { AuthMetrics } from './metrics.js'
+
+export interface MetricsPluginOptions {
+  metrics: AuthMetrics
+  access: MetricsAccess
+}
+
+/**
+ * Request rate and latency for every route (an onResponse hook on the root, so it sees
+ * every route, 404s included), and GET /metrics in the Prometheus text format.
+ */
+const metricsPlugin: FastifyPluginAsync<MetricsPluginOptions> = async (app, { metrics, access }) => {
+  app.addHook('onResponse', async (request, reply) => {
+    // The pattern, never the raw URL: one series per route, whatever ids the paths carry.
+    metrics.request(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000)
+  })
+
+  // Off: the route does not exist (404), like the admin API without a credential.
+  if (access.mode === 'off') return
+  app.get('/metrics', async (request, reply) => {
+    if (access.mode === 'token' && !bearerMatches(request.headers.authorization, access.token)) {
+      reply.header('www-authenticate', 'Bearer realm="metrics"')
+      throw new MetricsUnauthorizedError()
+    }
+    reply.header('cache-control', 'no-store').type(metrics.registry.contentType)
+    return await metrics.registry.metrics()
+  })
+}
+
+export default fp(metricsPlugin, { name: 'authcenter-metrics', fastify: '5.x' })
