@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http'
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyError, type FastifyInstance, type RouteOptions } from 'fastify'
 import fastifyMultipart from '@fastify/multipart'
 import fastifyRedis from '@fastify/redis'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
@@ -11,6 +11,7 @@ import type { InProcessFeed } from '@authcenter/verifier'
 import type { Config } from './config.js'
 import { INTERNAL_ERROR, StoreUnavailableError } from './errors.js'
 import securityHeaders from './security-headers.js'
+import openapi from './openapi/plugin.js'
 import { metricsAccess } from './metrics/access.js'
 import { createServiceMetrics } from './metrics/metrics.js'
 import metricsPlugin from './metrics/routes.js'
@@ -37,6 +38,8 @@ export interface BuildOptions {
    * one process) instead of the auth center's HTTP feed.
    */
   revocationSource?: InProcessFeed
+  /** Called for every route as it is added (test/openapi/document.test.ts checks each one is documented). */
+  onRoute?: (route: RouteOptions) => void
 }
 
 /** JSON bodies here are one short field; anything bigger is a mistake or an attack. */
@@ -75,6 +78,7 @@ export async function build (config: Config, options: BuildOptions = {}): Promis
     // An upload that stalls is dropped rather than holding a socket forever.
     requestTimeout: 120_000
   }).withTypeProvider<TypeBoxTypeProvider>()
+  if (options.onRoute !== undefined) app.addHook('onRoute', options.onRoute)
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500
@@ -89,6 +93,8 @@ export async function build (config: Config, options: BuildOptions = {}): Promis
   })
 
   await app.register(securityHeaders, { hsts: config.authIssuer.startsWith('https:') })
+  // Before every route: the document is collected from the routes as they are added.
+  await app.register(openapi, config.publicUrl !== undefined ? { publicUrl: config.publicUrl } : {})
   // Times every route (a root onResponse hook); GET /metrics per METRICS_TOKEN / METRICS_PUBLIC.
   const metrics = createServiceMetrics()
   await app.register(metricsPlugin, { metrics, access: metricsAccess(config) })
