@@ -13,6 +13,9 @@ import { build as buildAuthCenter, loadConfig as loadAuthConfig } from '@authcen
 import { freePort } from '@authcenter/testkit'
 
 const run = promisify(execFile)
+// npm as a user runs it: under `pnpm test`, pnpm's npm_* variables (npm_config_user_agent
+// above all) would make npm look like pnpm to the verifier's prepack check.
+const plainEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith('npm_')))
 const verifierDir = fileURLToPath(new URL('../../../packages/verifier/', import.meta.url))
 const readme = readFileSync(join(verifierDir, 'README.md'), 'utf8')
 const J = { 'content-type': 'application/json' }
@@ -67,7 +70,7 @@ t.test('the packed verifier installs with npm outside the workspace and the READ
   t.teardown(() => rm(work, { recursive: true, force: true }))
 
   // npm pack would keep catalog:/workspace: versions that npm cannot install: it stops and says what to use.
-  const npmPack = await run('npm', ['pack', '--dry-run'], { cwd: verifierDir, timeout: 60_000 }).then(() => undefined, (err: { stderr?: string }) => err)
+  const npmPack = await run('npm', ['pack', '--dry-run'], { cwd: verifierDir, env: plainEnv, timeout: 60_000 }).then(() => undefined, (err: { stderr?: string }) => err)
   t.ok(npmPack, 'npm pack fails')
   t.match(npmPack?.stderr, 'pack it with `pnpm pack`')
 
@@ -88,7 +91,7 @@ t.test('the packed verifier installs with npm outside the workspace and the READ
   const app = join(work, 'app')
   await run('mkdir', [app])
   await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'downstream', private: true, type: 'module' }))
-  await run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', join(work, tarball!), 'fastify'], { cwd: app, timeout: 300_000 })
+  await run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', join(work, tarball!), 'fastify'], { cwd: app, env: plainEnv, timeout: 300_000 })
   t.ok(existsSync(join(app, 'node_modules/fastify-plugin')), 'fastify-plugin came as a dependency')
   t.notOk(existsSync(join(app, 'node_modules/jose')), 'jose is not installed')
 
