@@ -13,7 +13,9 @@ t.test('defaults', async (t) => {
     revocation: { clientId: 'dev-revocations', clientSecret: 'dev-revocations-secret-not-for-production' },
     avatarDir: './.data/avatars',
     avatarMaxBytes: 2097152,
-    logLevel: 'info'
+    logLevel: 'info',
+    production: false,
+    metricsPublic: false
   })
   t.ok(Object.isFrozen(c), 'frozen')
 })
