@@ -398,18 +398,16 @@ export function createVerifier (options: VerifierOptions): Verifier {
 
   // Only with an onVerify hook is the verify function wrapped: without one, not a single extra step.
   const onVerify = resolved.metrics?.onVerify
-  const entry = onVerify === undefined
-    ? verify
-    : async (token: unknown, verifyOptions?: VerifyOptions): Promise<Auth> => {
-      try {
-        const auth = await verify(token, verifyOptions)
-        onVerify('OK')
-        return auth
-      } catch (err) {
-        onVerify(err instanceof TokenError ? err.code : 'ERROR')
-        throw err
+  // `.then` rather than an async wrapper: one promise more per call, not two.
+  const counted = onVerify === undefined
+    ? undefined
+    : {
+        ok: (auth: Auth): Auth => { onVerify('OK'); return auth },
+        refused: (err: unknown): never => { onVerify(err instanceof TokenError ? err.code : 'ERROR'); throw err }
       }
-    }
+  const entry = counted === undefined
+    ? verify
+    : (token: unknown, verifyOptions?: VerifyOptions): Promise<Auth> => verify(token, verifyOptions).then(counted.ok, counted.refused)
 
   return Object.assign(entry, {
     verify: entry,
