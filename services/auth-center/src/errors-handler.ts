@@ -51,7 +51,7 @@ export function installErrorHandler (app: FastifyInstance): void {
   })
 }
 
-function isStoreFailure (err: Error & { code?: string, name?: string }): boolean {
+export function isStoreFailure (err: Error & { code?: string, name?: string }): boolean {
   if (err.code === 'STORE_UNAVAILABLE') return true
   if (err.code !== undefined && STORE_ERRORS.has(err.code)) return true
   // ioredis: MaxRetriesPerRequestError, "Connection is closed.", command timeouts.

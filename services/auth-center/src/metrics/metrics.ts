@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { isStoreFailure } from '../errors-handler.js'
 
 /** Why an SMS code was not sent: a bounded set, so it can be a label. */
 export type SmsRefusal =
@@ -78,8 +79,9 @@ export function createAuthMetrics (): AuthMetrics {
 
 const CODE = /^[A-Z][A-Z0-9_]{1,63}$/
 
-/** The label for a refusal: its error code (a bounded set, the errors registry), else `ERROR`. */
+/** The label for a refusal: its error code (a bounded set, the errors registry), `STORE_UNAVAILABLE` for a store outage, else `ERROR`. */
 export function outcomeOf (err: unknown): string {
+  if (err instanceof Error && isStoreFailure(err)) return 'STORE_UNAVAILABLE'
   const code = (err as { code?: unknown } | null)?.code
   return typeof code === 'string' && CODE.test(code) ? code : 'ERROR'
 }
