@@ -8,4 +8,6 @@ export type { Algorithm } from './algorithms.js'
 export type { VerifierLogger } from './logger.js'
 export type { VerifierMetrics } from './metrics.js'
 export { TokenError, errorCodes } from './errors.js'
+/** For servers that accept Ed25519 keys from clients (private_key_jwt): a small-order key proves nothing. */
+export { hasSmallOrder } from './ed25519-small-order.js'
 export type { TokenErrorCode } from './errors.js'

@@ -1,4 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
+import { createPublicKey } from 'node:crypto'
+import { hasSmallOrder } from '@authcenter/verifier'
 import { ConfigError } from '../config.js'
 
 /**
@@ -95,6 +97,14 @@ export function toOAuthSettings (c: OAuthClientEntry, defaultAudience: string, w
     if (c.jwks === undefined) fail('jwks', 'required for private_key_jwt')
     if (c.client_secret_sha256 !== undefined) fail('client_secret_sha256', 'a private_key_jwt client has no secret')
     jwks = c.jwks as OAuthSettings['jwks']
+    for (const jwk of jwks!.keys) {
+      // An Ed25519 key of small order verifies a forged signature for any message on Node 20
+      // and 22 (jose checks client assertions through node:crypto): it would let anyone log in as the client.
+      if (jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519') continue
+      let key
+      try { key = createPublicKey({ key: jwk as never, format: 'jwk' }) } catch { fail('jwks', 'an Ed25519 key that does not parse') }
+      if (hasSmallOrder(key!)) fail('jwks', 'an Ed25519 key of small order (it proves nothing)')
+    }
     authMethods = ['private_key_jwt']
   } else {
     if (c.client_secret_sha256 === undefined) fail('client_secret_sha256', 'a confidential client needs a secret hash (or jwks for private_key_jwt)')

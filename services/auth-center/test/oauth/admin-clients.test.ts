@@ -113,6 +113,9 @@ eachDriver(t, async (t, env) => {
       [{ type: 'public', grant_types: ['client_credentials'] }, 'INVALID_CLIENT_METADATA'],
       [{ type: 'confidential', grant_types: ['authorization_code'] }, 'INVALID_CLIENT_METADATA'],
       [{ type: 'confidential', token_endpoint_auth_method: 'private_key_jwt', grant_types: ['client_credentials'] }, 'INVALID_CLIENT_METADATA'],
+      // The identity point as an Ed25519 key: Node 20 and 22 verify a forged assertion by it for any message.
+      [{ type: 'confidential', token_endpoint_auth_method: 'private_key_jwt', grant_types: ['client_credentials'], jwks: { keys: [{ kty: 'OKP', crv: 'Ed25519', x: Buffer.from('01'.padEnd(64, '0'), 'hex').toString('base64url') }] } }, 'INVALID_CLIENT_METADATA'],
+      [{ type: 'confidential', token_endpoint_auth_method: 'private_key_jwt', grant_types: ['client_credentials'], jwks: { keys: [{ kty: 'OKP', crv: 'Ed25519', x: 'AAAA' }] } }, 'INVALID_CLIENT_METADATA'],
       [{ type: 'confidential', grant_types: ['client_credentials'], policy: { sliding: { idle: '5m', max: '1h' } } }, 'INVALID_CLIENT_METADATA'],
       [{ type: 'confidential', grant_types: ['client_credentials'], policy: { accessTtl: '1d' } }, 'INVALID_CLIENT_METADATA'],
       [{ type: 'confidential', grant_types: ['client_credentials'], policy: { refresh: false } }, 'INVALID_CLIENT_METADATA']
