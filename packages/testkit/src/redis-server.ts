@@ -84,7 +84,8 @@ export async function startRedis (opts: StartRedisOptions = {}): Promise<RedisSe
   }
 }
 
-async function waitForPort (port: number): Promise<void> {
+/** Resolves once a Redis on 127.0.0.1:port answers PING (10 s at most). */
+export async function waitForPort (port: number): Promise<void> {
   const deadline = Date.now() + 10_000
   while (Date.now() < deadline) {
     const ok = await new Promise<boolean>((resolve) => {

@@ -1,0 +1,80 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { promisify } from 'node:util'
+import { waitForPort } from './redis-server.js'
+
+const SERVER_BIN = process.env.REDIS_SERVER_BIN ?? 'redis-server'
+const CLI_BIN = process.env.REDIS_CLI_BIN ?? 'redis-cli'
+const run = promisify(execFile)
+
+/** One redis-server (or sentinel) process of a cluster or Sentinel setup. */
+export interface RedisProcess {
+  readonly host: string
+  readonly port: number
+  readonly alive: boolean
+  /** SIGKILL: a crash, nothing flushed, no goodbye to the peers. */
+  kill (): Promise<void>
+  /** SIGTERM, then SIGKILL after 3 s. */
+  stop (): Promise<void>
+}
+
+/**
+ * Spawns `redis-server <args>` (args name the port) and waits until it answers PING.
+ * Fails loudly when the binary is missing, as startRedis does.
+ */
+export async function spawnRedis (port: number, args: string[]): Promise<RedisProcess> {
+  const child: ChildProcess = spawn(SERVER_BIN, args, { stdio: ['ignore', 'ignore', 'pipe'] })
+  let stderr = ''
+  let alive = true
+  child.stderr?.on('data', (b: Buffer) => { stderr += b.toString() })
+  const exited = once(child, 'exit').then(() => { alive = false })
+  const failed = new Promise<never>((_resolve, reject) => {
+    child.once('error', (err: NodeJS.ErrnoException) => {
+      reject(err.code === 'ENOENT' ? new Error(`${SERVER_BIN} not found: install it (apt-get install redis-server) or set REDIS_SERVER_BIN`) : err)
+    })
+    void exited.then(() => { reject(new Error(`redis-server on port ${port} exited: ${stderr}`)) })
+  })
+  failed.catch(() => {})
+  await Promise.race([waitForPort(port), failed])
+
+  async function signal (sig: NodeJS.Signals): Promise<void> {
+    if (!alive) return
+    child.kill(sig)
+    const timer = setTimeout(() => child.kill('SIGKILL'), 3000)
+    await exited
+    clearTimeout(timer)
+  }
+  return {
+    host: '127.0.0.1',
+    port,
+    get alive () { return alive },
+    kill: async () => { await signal('SIGKILL') },
+    stop: async () => { await signal('SIGTERM') }
+  }
+}
+
+/** `redis-cli -p <port> <args>`: the reply as text (raw mode, no type prefixes). */
+export async function redisCli (port: number, ...args: string[]): Promise<string> {
+  const { stdout } = await run(CLI_BIN, ['-h', '127.0.0.1', '-p', String(port), ...args], { timeout: 10_000 })
+  return stdout
+}
+
+/** Calls `check` every 50 ms until it returns true, or throws `what` after `ms`. */
+export async function waitUntil (what: string, ms: number, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + ms
+  for (;;) {
+    if (await check().catch(() => false)) return
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+/** Fields of an INFO / CLUSTER INFO reply (`name:value` lines). */
+export function infoFields (text: string): Map<string, string> {
+  const out = new Map<string, string>()
+  for (const line of text.split(/\r?\n/)) {
+    const i = line.indexOf(':')
+    if (i > 0) out.set(line.slice(0, i), line.slice(i + 1).trim())
+  }
+  return out
+}
