@@ -1,6 +1,6 @@
 import t from 'tap'
 import { createMemoryStore } from '../../src/store/index.js'
-import { storeContract } from './store.contract.js'
+import { storeContract } from './contracts.js'
 
 await storeContract(t, 'memory', async () => {
   // A short sweep interval so the sweeper runs during the contract, next to the lazy expiry.

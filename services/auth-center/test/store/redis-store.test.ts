@@ -6,7 +6,7 @@ import t, { type Test } from 'tap'
 import { Redis } from 'ioredis'
 import { startRedis } from '@authcenter/testkit'
 import { createRedisStore, redisClientOptions, type Session, type Store } from '../../src/store/index.js'
-import { storeContract } from './store.contract.js'
+import { storeContract } from './contracts.js'
 import { DEFAULT_DENY_TTL_MS } from '../../src/store/denylist.js'
 
 const server = await startRedis()
@@ -124,6 +124,17 @@ t.test('redis layout', async (t) => {
     t.equal((await store.hit('k', 5, 10_000)).count, 1)
     await client.script('FLUSH')
     t.equal((await store.hit('k', 5, 10_000)).count, 2)
+  })
+
+  t.test('a stored client is one JSON value under its id, listed in a set index', async (t) => {
+    const client = await newClient(t, server.url)
+    const prefix = `layout-clients:${randomUUID()}:`
+    const store = createRedisStore(client, { prefix })
+    await store.putClient({ clientId: 'a', createdAt: 1, registration: { client_id: 'a' } })
+    await store.putClient({ clientId: 'b', createdAt: 2, registration: { client_id: 'b' } })
+    await store.deleteClient('a')
+    t.equal(await client.type(`${prefix}client:{b}`), 'string', 'one JSON value per client')
+    t.strictSame(await client.smembers(`${prefix}clients`), ['b'], 'and a set index')
   })
 
   t.test('close() leaves the lent client open', async (t) => {
