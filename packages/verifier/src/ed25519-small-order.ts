@@ -23,10 +23,20 @@ const SMALL_ORDER: readonly Buffer[] = [
 /** The DER prefix of every Ed25519 SubjectPublicKeyInfo (RFC 8410); the 32 key bytes follow it. */
 const SPKI_PREFIX = 12
 
+/**
+ * Whether the 32 bytes at `offset` encode a small-order point: as a public key or as the
+ * `R` half of a signature (a small-order `R`, which OpenSSL accepts and libsodium refuses).
+ */
+export function isSmallOrderEncoding (bytes: Uint8Array, offset = 0): boolean {
+  const last = bytes[offset + 31]! & 0x7f
+  for (const p of SMALL_ORDER) {
+    if (p[31] === last && p.compare(bytes, offset, offset + 31, 0, 31) === 0) return true
+  }
+  return false
+}
+
 /** Whether an Ed25519 public key is one of the small-order points (which prove nothing). */
 export function hasSmallOrder (key: KeyObject): boolean {
   const a = key.export({ type: 'spki', format: 'der' }).subarray(SPKI_PREFIX)
-  if (a.length !== 32) return true
-  const last = a[31]! & 0x7f
-  return SMALL_ORDER.some((p) => p[31] === last && p.compare(a, 0, 31, 0, 31) === 0)
+  return a.length !== 32 || isSmallOrderEncoding(a)
 }
