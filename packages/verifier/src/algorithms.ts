@@ -1,6 +1,6 @@
 import { constants } from 'node:crypto'
 import type { KeyObject } from 'node:crypto'
-import { hasSmallOrder } from './ed25519-small-order.js'
+import { importEd25519PublicKey } from './ed25519.js'
 
 /** The JWS algorithms this verifier can check. All asymmetric: HS* and `none` are never accepted. */
 export type Algorithm =
@@ -22,8 +22,9 @@ export interface AlgorithmSpec {
   readonly signatureBytes: (key: KeyObject) => number
 }
 
-// A small-order key verifies forged signatures on Node 20 and 22 (see ed25519-small-order.ts).
-const ed25519 = (key: KeyObject): boolean => key.asymmetricKeyType === 'ed25519' && !hasSmallOrder(key)
+// A small-order key verifies forged signatures on Node 20 and 22 (see ed25519-small-order.ts);
+// a non-canonical one (y ≥ p) is refused by libsodium: neither fits, whatever the backend.
+const ed25519 = (key: KeyObject): boolean => key.asymmetricKeyType === 'ed25519' && importEd25519PublicKey(key) !== undefined
 const curve = (name: string) => (key: KeyObject): boolean =>
   key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === name
 // RFC 7518 §3.3: RSA keys of 2048 bits or larger MUST be used.

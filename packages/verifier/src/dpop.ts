@@ -1,9 +1,11 @@
 import { createHash, createHmac, createPublicKey, timingSafeEqual, verify as cryptoVerify, type JsonWebKey, type KeyObject } from 'node:crypto'
 import { algorithmSpecs, type Algorithm } from './algorithms.js'
+import { ed25519, importEd25519PublicKey } from './ed25519.js'
 
 /**
  * DPoP proof checks of RFC 9449 §4.3, for a resource server (with an access token)
- * and for the auth center's token endpoints (without one). Synchronous, node:crypto only.
+ * and for the auth center's token endpoints (without one). Synchronous: node:crypto, and
+ * for EdDSA the Ed25519 backend (libsodium or node:crypto, the same answers: ed25519.ts).
  */
 
 export type DpopErrorCode = 'INVALID_DPOP_PROOF' | 'USE_DPOP_NONCE'
@@ -159,10 +161,14 @@ export async function checkDpopProof (opts: DpopCheckOptions): Promise<DpopProof
   }
   if (!spec.fits(key)) throw invalid('the proof key does not fit its alg')
 
-  // 6. signature
+  // 6. signature (an EdDSA key that fits is canonical and not of small order: it imports)
+  const edKey = spec.hash === null ? importEd25519PublicKey(key) : undefined
+  const backend = edKey === undefined ? undefined : ed25519()
   let ok = false
   try {
-    ok = cryptoVerify(spec.hash, Buffer.from(`${parts[0]}.${parts[1]}`), { key, ...spec.verifyOptions }, Buffer.from(parts[2]!, 'base64url'))
+    const input = Buffer.from(`${parts[0]}.${parts[1]}`)
+    const signature = Buffer.from(parts[2]!, 'base64url')
+    ok = backend !== undefined ? backend.verify(edKey!, input, signature) : cryptoVerify(spec.hash, input, { key, ...spec.verifyOptions }, signature)
   } catch {
     ok = false
   }

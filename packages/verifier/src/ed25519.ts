@@ -74,7 +74,8 @@ export function sodiumAvailable (): boolean {
   return loadSodium() !== null
 }
 
-function importPublicKey (key: Buffer | KeyObject): Ed25519PublicKey | undefined {
+/** The same as `importPublicKey` of either backend (the checks and the key do not depend on the library). */
+export function importEd25519PublicKey (key: Buffer | KeyObject): Ed25519PublicKey | undefined {
   let bytes: Buffer
   let keyObject: KeyObject
   try {
@@ -111,7 +112,7 @@ function importPrivateKey (key: KeyObject): KeyObject {
 
 const nodeBackend: Ed25519 = Object.freeze({
   name: 'node' as const,
-  importPublicKey,
+  importPublicKey: importEd25519PublicKey,
   verify (key: Ed25519PublicKey, message: Buffer, signature: Buffer): boolean {
     if (!wellFormed(signature)) return false
     try {
@@ -127,7 +128,7 @@ const nodeBackend: Ed25519 = Object.freeze({
 function sodiumBackend (lib: Sodium): Ed25519 {
   return Object.freeze({
     name: 'sodium' as const,
-    importPublicKey,
+    importPublicKey: importEd25519PublicKey,
     verify (key: Ed25519PublicKey, message: Buffer, signature: Buffer): boolean {
       return wellFormed(signature) && lib.crypto_sign_verify_detached(signature, message, key.bytes)
     },

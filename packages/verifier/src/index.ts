@@ -10,4 +10,7 @@ export type { VerifierMetrics } from './metrics.js'
 export { TokenError, errorCodes } from './errors.js'
 /** For servers that accept Ed25519 keys from clients (private_key_jwt): a small-order key proves nothing. */
 export { hasSmallOrder } from './ed25519-small-order.js'
+/** Which library verifies EdDSA in a verifier created now: `'sodium'` (sodium-native loaded) or `'node'` (node:crypto). */
+export { ed25519Backend } from './ed25519.js'
+export type { Ed25519BackendName } from './ed25519.js'
 export type { TokenErrorCode } from './errors.js'

@@ -1,5 +1,6 @@
 import { createPublicKey } from 'node:crypto'
 import type { KeyObject } from 'node:crypto'
+import type { Ed25519PublicKey } from './ed25519.js'
 import { TokenError } from './errors.js'
 import type { ResolvedOptions } from './options.js'
 
@@ -19,6 +20,8 @@ export interface VerificationKey {
 /** A key ready for one algorithm, with the exact size of its signatures. */
 export interface AlgorithmKey {
   readonly argument: VerifyKeyArgument
+  /** For EdDSA: the key as the Ed25519 backend verifies with it (imported once per JWKS key). */
+  readonly ed25519?: Ed25519PublicKey
   /** Bytes of a signature, and characters of its unpadded base64url form. */
   readonly signatureBytes: number
   readonly signatureChars: number
@@ -95,6 +98,8 @@ export class RemoteKeySet {
   #loggedFailure: string | undefined
   /** Canonical public JWK -> KeyObject, so a refetch re-imports only new keys. */
   #imported = new Map<string, KeyObject>()
+  /** The Ed25519 form of each imported key, made once however often the set is refetched. */
+  readonly #ed25519Keys = new WeakMap<KeyObject, Ed25519PublicKey | undefined>()
 
   constructor (options: ResolvedOptions) {
     this.#options = options
@@ -280,13 +285,21 @@ export class RemoteKeySet {
       if (!spec.fits(key)) continue
       const hasOptions = Object.keys(spec.verifyOptions).length > 0
       const signatureBytes = spec.signatureBytes(key)
+      const ed25519 = spec.hash === null ? this.#ed25519Key(key) : undefined
+      if (spec.hash === null && ed25519 === undefined) continue
       byAlgorithm.set(spec.name, {
         argument: hasOptions ? { key, ...spec.verifyOptions } : key,
+        ...(ed25519 !== undefined ? { ed25519 } : {}),
         signatureBytes,
         signatureChars: Math.ceil(signatureBytes * 4 / 3)
       })
     }
     if (byAlgorithm.size === 0) return undefined
     return { kid: jwk.kid, byAlgorithm }
+  }
+
+  #ed25519Key (key: KeyObject): Ed25519PublicKey | undefined {
+    if (!this.#ed25519Keys.has(key)) this.#ed25519Keys.set(key, this.#options.ed25519.importPublicKey(key))
+    return this.#ed25519Keys.get(key)
   }
 }

@@ -1,5 +1,7 @@
 import type { DpopReplayCache } from './dpop.js'
 import { algorithmSpecs, defaultAlgorithms } from './algorithms.js'
+import { ed25519 } from './ed25519.js'
+import type { Ed25519 } from './ed25519.js'
 import { consoleLogger, isLogger } from './logger.js'
 import type { VerifierLogger } from './logger.js'
 import type { Algorithm, AlgorithmSpec } from './algorithms.js'
@@ -81,6 +83,8 @@ export interface ResolvedOptions {
   readonly cacheMax: number
   readonly logger: VerifierLogger
   readonly metrics: VerifierMetrics | undefined
+  /** The Ed25519 backend, chosen when the verifier is created (AUTHCENTER_ED25519, else libsodium when it loads). */
+  readonly ed25519: Ed25519
 }
 
 const units: Record<string, number> = {
@@ -195,6 +199,7 @@ export function resolveOptions (options: VerifierOptions): ResolvedOptions {
     revocation: resolveRevocationOptions(options.revocation),
     cacheMax,
     logger: options.logger ?? consoleLogger,
-    metrics: checkMetrics(options.metrics)
+    metrics: checkMetrics(options.metrics),
+    ed25519: ed25519()
   })
 }

@@ -1,6 +1,7 @@
 import { isAscii } from 'node:buffer'
 import { verify as cryptoVerify } from 'node:crypto'
 import type { AlgorithmSpec } from './algorithms.js'
+import type { Ed25519 } from './ed25519.js'
 import { checkDpopProof, createDpopNonces, createMemoryReplayCache, DpopError, fingerprintMatches } from './dpop.js'
 import { TokenCache } from './cache.js'
 import { TokenError } from './errors.js'
@@ -157,7 +158,8 @@ const NO_SCOPES: readonly string[] = Object.freeze([])
  *
  * A token whose key is cached is verified synchronously, without I/O: the
  * compact form is split by hand, the header checked, and the signature
- * checked with `crypto.verify` against a `KeyObject` imported once.
+ * checked with `crypto.verify` (EdDSA: with libsodium when it loads, see ed25519.ts)
+ * against a key imported once.
  *
  * @example
  * ```ts
@@ -307,7 +309,7 @@ export function createVerifier (options: VerifierOptions): Verifier {
   /** The full verification: header, signature, claims. Caches the answer. */
   function verifyFully (token: string, header: Header, dot1: number, dot2: number, keyMap: KeyMap, keys: readonly VerificationKey[], now: number): Auth {
     if (token.length > scratch.length) scratch = Buffer.allocUnsafe(token.length)
-    verifySignature(token, dot1, dot2, header.spec, keys, scratch)
+    verifySignature(token, dot1, dot2, header.spec, keys, scratch, resolved.ed25519)
     const claims = decodeClaims(token.slice(dot1 + 1, dot2), scratch)
     if (!isObject(claims)) throw malformed('the payload is not a JSON object')
     const auth = checkClaims(claims, now)
@@ -469,7 +471,8 @@ function verifySignature (
   dot2: number,
   spec: AlgorithmSpec,
   keys: readonly VerificationKey[],
-  scratch: Buffer
+  scratch: Buffer,
+  ed25519: Ed25519
 ): void {
   for (const key of keys) {
     const algorithmKey = key.byAlgorithm.get(spec.name)
@@ -495,7 +498,9 @@ function verifySignature (
     try {
       // The signing input, written into the scratch buffer (ASCII, checked above).
       scratch.write(token, 0, dot2, 'latin1')
-      valid = cryptoVerify(spec.hash, scratch.subarray(0, dot2), algorithmKey.argument, signature)
+      const input = scratch.subarray(0, dot2)
+      const edKey = algorithmKey.ed25519
+      valid = edKey !== undefined ? ed25519.verify(edKey, input, signature) : cryptoVerify(spec.hash, input, algorithmKey.argument, signature)
     } catch (err) {
       checkSegments(token, dot1, dot2)
       throw invalid('the signature is invalid', err)
