@@ -36,6 +36,8 @@ import { DENYLIST_PRUNE_INTERVAL_MS, createRevocationFeed, denyTtlMs, type Revoc
 import { createMemoryStore } from './store/memory-store.js'
 import { createRedisStore, redisClientOptions } from './store/redis-store.js'
 import { watchConnection } from './store/redis-connection.js'
+import type { RedisClient } from './store/redis-scripts.js'
+import { connectRedis, describeRedisTarget } from './store/redis-target.js'
 import type { Store } from './store/store.js'
 
 export { loadConfig, ConfigError, type Config } from './config.js'
@@ -105,17 +107,19 @@ export async function build (config: Readonly<Config>, opts: BuildOptions = {}):
   // Denylist entries live until no access token they cover can be alive.
   const denyTtl = denyTtlMs(clients)
   let store: Store
-  if (config.redisUrl !== undefined) {
-    await app.register(fastifyRedis, { url: config.redisUrl, ...redisClientOptions, closeClient: true })
+  if (config.redis !== undefined) {
+    // Built here rather than from a url by @fastify/redis, which can make neither a Cluster nor a Sentinel client; it waits for `ready` and quits it on close.
+    await app.register(fastifyRedis, { client: connectRedis(config.redis, redisClientOptions), closeClient: true })
+    app.log.info({ redis: describeRedisTarget(config.redis) }, 'store: redis')
     watchConnection(app)
-    store = createRedisStore(app.redis, { denyTtlMs: denyTtl })
+    store = createRedisStore(app.redis as RedisClient, { denyTtlMs: denyTtl })
   } else {
     store = createMemoryStore({ denyTtlMs: denyTtl })
     app.log.warn('REDIS_URL is not set: using the memory store, all sessions and accounts are lost on restart')
   }
 
   // Sealed under AUTH_KEK; a KEK that opens nothing stops the start (KekError), never new keys.
-  const { keks: _keks, devKek, ...keyStore } = await keyStores(config, config.redisUrl !== undefined ? app.redis : undefined)
+  const { keks: _keks, devKek, ...keyStore } = await keyStores(config, config.redis !== undefined ? app.redis as RedisClient : undefined)
   if (devKek) app.log.warn('AUTH_KEK is not set: keys are sealed with the published development KEK, which protects nothing; set AUTH_KEK (pnpm --filter @authcenter/auth-center kek:generate) outside development')
   const keys = await KeyRing.open({
     ...keyStore,

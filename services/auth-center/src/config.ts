@@ -3,6 +3,7 @@ import { Value, type ValueError } from '@sinclair/typebox/value'
 import { isIP } from 'node:net'
 import { parseDuration } from './duration.js'
 import { KekError, parseKek, parseKeks, type Kek } from './keys/kek.js'
+import { RedisTargetError, parseRedisTarget, type RedisTarget } from './store/redis-target.js'
 
 /**
  * Environment variables, validated once at start and frozen. A bad value stops the
@@ -17,6 +18,10 @@ const EnvSchema = Type.Object({
     Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')
   ], { default: 'info' }),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^(rediss?|redis\\+sentinel)://' })),
+  // Checked below (store/redis-target.ts), with messages naming the bad entry.
+  REDIS_CLUSTER_NODES: Type.Optional(Type.String()),
+  REDIS_SENTINELS: Type.Optional(Type.String()),
+  REDIS_SENTINEL_MASTER: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' })),
   AUTH_ISSUER: Type.String({ default: 'http://localhost:4000', pattern: '^https?://[^\\s?#]+$' }),
   AUTH_AUDIENCE: Type.String({ default: 'authcenter', minLength: 1 }),
   AUTH_DATA_DIR: Type.String({ default: './.data', minLength: 1 }),
@@ -57,7 +62,10 @@ export interface Config {
   port: number
   production: boolean
   logLevel: Env['LOG_LEVEL']
+  /** REDIS_URL as given; whether any Redis is used (a cluster, Sentinel) is `redis`. */
   redisUrl?: string
+  /** The Redis store: one server, a Cluster or a Sentinel-watched master (store/redis-target.ts); unset: memory. */
+  redis?: RedisTarget
   issuer: string
   audience: string
   dataDir: string
@@ -132,10 +140,11 @@ export function loadConfig (input: EnvInput = process.env): Readonly<Config> {
   if (port > 65535) throw new ConfigError(`PORT: must be 0-65535 (got ${env.PORT})`)
   const production = env.NODE_ENV === 'production'
   const keks = parseKekVars(env)
+  const redis = parseRedisVars(env)
   // A shared store is read by more than this process (backups, replicas, operators):
   // in production its secrets must be sealed by a KEK that is not stored beside them.
-  if (production && keks.kek === undefined && (env.REDIS_URL !== undefined || (input.DATABASE_URL ?? '') !== '')) {
-    throw new ConfigError('AUTH_KEK: required when NODE_ENV=production with a shared store (REDIS_URL or DATABASE_URL); generate one with: pnpm --filter @authcenter/auth-center kek:generate')
+  if (production && keks.kek === undefined && (redis !== undefined || (input.DATABASE_URL ?? '') !== '')) {
+    throw new ConfigError('AUTH_KEK: required when NODE_ENV=production with a shared store (REDIS_URL, REDIS_CLUSTER_NODES, REDIS_SENTINELS or DATABASE_URL); generate one with: pnpm --filter @authcenter/auth-center kek:generate')
   }
 
   if (env.METRICS_TOKEN !== undefined && !/^[\x21-\x7e]{16,}$/.test(env.METRICS_TOKEN)) {
@@ -158,6 +167,7 @@ export function loadConfig (input: EnvInput = process.env): Readonly<Config> {
     production,
     logLevel: env.LOG_LEVEL,
     redisUrl: env.REDIS_URL,
+    redis,
     issuer: env.AUTH_ISSUER.replace(/\/+$/, ''),
     audience: env.AUTH_AUDIENCE,
     dataDir: env.AUTH_DATA_DIR,
@@ -225,6 +235,15 @@ function parseKekVars (env: Env): { kek?: Kek, kekPrevious: readonly Kek[] } {
     return env.AUTH_KEK === undefined ? { kekPrevious } : { kek: parseKek('AUTH_KEK', env.AUTH_KEK), kekPrevious }
   } catch (err) {
     if (err instanceof KekError) throw new ConfigError(err.message)
+    throw err
+  }
+}
+
+function parseRedisVars (env: Env): RedisTarget | undefined {
+  try {
+    return parseRedisTarget({ url: env.REDIS_URL, clusterNodes: env.REDIS_CLUSTER_NODES, sentinels: env.REDIS_SENTINELS, sentinelMaster: env.REDIS_SENTINEL_MASTER })
+  } catch (err) {
+    if (err instanceof RedisTargetError) throw new ConfigError(err.message)
     throw err
   }
 }

@@ -1,5 +1,5 @@
-import { Redis } from 'ioredis'
 import { ConfigError, loadConfig } from '../config.js'
+import { connectRedis } from '../store/redis-target.js'
 import { KekError } from './kek.js'
 import { keyStores } from './key-stores.js'
 
@@ -13,7 +13,7 @@ import { keyStores } from './key-stores.js'
 async function main (): Promise<void> {
   const config = loadConfig()
   if (config.kek === undefined) throw new KekError('AUTH_KEK: set it to the new KEK (and AUTH_KEK_PREVIOUS to the old one) to re-seal the keys under it')
-  const redis = config.redisUrl === undefined ? undefined : new Redis(config.redisUrl, { maxRetriesPerRequest: 1 })
+  const redis = config.redis === undefined ? undefined : connectRedis(config.redis, { maxRetriesPerRequest: 1 })
   try {
     const { store, mirror, keks } = await keyStores(config, redis)
     let found = 0

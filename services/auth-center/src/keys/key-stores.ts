@@ -1,5 +1,5 @@
 import { resolve } from 'node:path'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '../store/redis-scripts.js'
 import type { Config } from '../config.js'
 import { createFileKeyStore } from './file-key-store.js'
 import { DEV_KEK, legacyDevKek, type KekRing } from './kek.js'
@@ -22,7 +22,7 @@ export interface KeyStores {
  * without one, the published development KEK). The auth center, keys:rotate and
  * kek:rotate all open the keys through here, so they agree on where and how.
  */
-export async function keyStores (config: Pick<Config, 'dataDir' | 'kek' | 'kekPrevious'>, redis?: Redis): Promise<KeyStores> {
+export async function keyStores (config: Pick<Config, 'dataDir' | 'kek' | 'kekPrevious'>, redis?: RedisClient): Promise<KeyStores> {
   const dataDir = resolve(config.dataDir)
   const devKek = config.kek === undefined
   const legacy = devKek ? await legacyDevKek(dataDir) : undefined

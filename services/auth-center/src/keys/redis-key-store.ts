@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '../store/redis-scripts.js'
 import type { KeySet } from './key-set.js'
 import type { KeyStore } from './key-store.js'
 import type { KeySetCodec, SealedWith } from './sealed-key-set.js'
@@ -15,7 +15,7 @@ redis.call('SET', KEYS[1], ARGV[2])
 return 1`
 
 /** Keys shared by every auth-center replica through one Redis key, sealed under the KEK. */
-export function createRedisKeyStore (redis: Redis, codec: KeySetCodec, key = 'ac:keys'): KeyStore {
+export function createRedisKeyStore (redis: RedisClient, codec: KeySetCodec, key = 'ac:keys'): KeyStore {
   const where = `Redis key ${key}`
 
   async function read (): Promise<{ set: KeySet, sealedWith: SealedWith } | null> {

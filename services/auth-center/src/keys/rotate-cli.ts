@@ -1,5 +1,5 @@
-import { Redis } from 'ioredis'
 import { ConfigError, loadConfig } from '../config.js'
+import { connectRedis } from '../store/redis-target.js'
 import { KekError } from './kek.js'
 import { KeyRing } from './key-ring.js'
 import { keyStores } from './key-stores.js'
@@ -12,7 +12,7 @@ import { keyStores } from './key-stores.js'
  */
 async function main (): Promise<void> {
   const config = loadConfig()
-  const redis = config.redisUrl === undefined ? undefined : new Redis(config.redisUrl, { maxRetriesPerRequest: 1 })
+  const redis = config.redis === undefined ? undefined : connectRedis(config.redis, { maxRetriesPerRequest: 1 })
   try {
     const { keks: _keks, devKek: _dev, ...stores } = await keyStores(config, redis)
     const ring = await KeyRing.open({ ...stores, alg: config.signingAlg, reloadIntervalMs: 0 })

@@ -1,0 +1,147 @@
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis'
+import type { RedisClient } from './redis-scripts.js'
+
+export interface HostPort {
+  host: string
+  port: number
+}
+
+/**
+ * Where the Redis store is: one server (REDIS_URL), a Redis Cluster (REDIS_CLUSTER_NODES,
+ * its seed nodes) or a master watched by Sentinel (REDIS_SENTINELS + REDIS_SENTINEL_MASTER,
+ * or the `redis+sentinel://[user:password@]host:port,host:port/<master>` URL form, whose
+ * credentials are the master's).
+ */
+export type RedisTarget =
+  | { kind: 'server', url: string }
+  | { kind: 'cluster', nodes: HostPort[] }
+  | { kind: 'sentinel', sentinels: HostPort[], masterName: string, username?: string, password?: string }
+
+/** A bad Redis variable; the message names it and never repeats a password. */
+export class RedisTargetError extends Error {
+  override name = 'RedisTargetError'
+}
+
+export interface RedisVars {
+  url?: string | undefined
+  clusterNodes?: string | undefined
+  sentinels?: string | undefined
+  sentinelMaster?: string | undefined
+}
+
+/**
+ * The target the variables name, or undefined when none is set (the memory store).
+ * Exactly one form may be used: two would leave it unclear which Redis holds the sessions.
+ *
+ * @example
+ * parseRedisTarget({ clusterNodes: '10.0.0.1:7000,10.0.0.2:7000' })
+ * // { kind: 'cluster', nodes: [{ host: '10.0.0.1', port: 7000 }, { host: '10.0.0.2', port: 7000 }] }
+ */
+export function parseRedisTarget (vars: RedisVars): RedisTarget | undefined {
+  const set = (['url', 'clusterNodes', 'sentinels'] as const).filter((k) => vars[k] !== undefined)
+  if (set.length > 1) {
+    throw new RedisTargetError(`${set.map((k) => VAR[k]).join(' and ')}: set only one of REDIS_URL, REDIS_CLUSTER_NODES, REDIS_SENTINELS`)
+  }
+  if (vars.sentinelMaster !== undefined && vars.sentinels === undefined) {
+    throw new RedisTargetError('REDIS_SENTINEL_MASTER: only used with REDIS_SENTINELS (set REDIS_SENTINELS to the sentinels\' host:port list)')
+  }
+  if (vars.clusterNodes !== undefined) return { kind: 'cluster', nodes: hostPorts('REDIS_CLUSTER_NODES', vars.clusterNodes) }
+  if (vars.sentinels !== undefined) {
+    if (vars.sentinelMaster === undefined) {
+      throw new RedisTargetError('REDIS_SENTINEL_MASTER: required with REDIS_SENTINELS (the name the sentinels monitor the master under)')
+    }
+    return { kind: 'sentinel', sentinels: hostPorts('REDIS_SENTINELS', vars.sentinels), masterName: vars.sentinelMaster }
+  }
+  if (vars.url === undefined) return undefined
+  return vars.url.startsWith('redis+sentinel://') ? sentinelUrl(vars.url) : { kind: 'server', url: vars.url }
+}
+
+const VAR = { url: 'REDIS_URL', clusterNodes: 'REDIS_CLUSTER_NODES', sentinels: 'REDIS_SENTINELS' } as const
+
+/** `host:port,host:port` (IPv6 as `[::1]:7000`). */
+function hostPorts (name: string, value: string): HostPort[] {
+  return value.split(',').map((raw) => {
+    const entry = raw.trim()
+    const m = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/.exec(entry)
+    const port = Number(m?.[2])
+    if (m === null || port < 1 || port > 65535) throw new RedisTargetError(`${name}: expected host:port entries separated by commas (got ${JSON.stringify(entry)})`)
+    return { host: m[1]!.replace(/^\[|\]$/g, ''), port }
+  })
+}
+
+function sentinelUrl (url: string): RedisTarget {
+  const m = /^redis\+sentinel:\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/@]+)\/([A-Za-z0-9._-]{1,64})\/?$/.exec(url)
+  if (m === null) throw new RedisTargetError('REDIS_URL: expected redis+sentinel://[user:password@]host:port,host:port/<master name> (or use REDIS_SENTINELS and REDIS_SENTINEL_MASTER)')
+  const [, user, password, hosts, masterName] = m
+  return {
+    kind: 'sentinel',
+    sentinels: hostPorts('REDIS_URL', hosts!),
+    masterName: masterName!,
+    ...(user !== undefined && user !== '' ? { username: decodeURIComponent(user) } : {}),
+    ...(password !== undefined ? { password: decodeURIComponent(password) } : {})
+  }
+}
+
+/** The target for a log line: where, never a password. */
+export function describeRedisTarget (target: RedisTarget): string {
+  const list = (nodes: HostPort[]): string => nodes.map((n) => `${n.host}:${n.port}`).join(',')
+  if (target.kind === 'cluster') return `Redis Cluster (seeds ${list(target.nodes)})`
+  if (target.kind === 'sentinel') return `Redis master "${target.masterName}" through Sentinel ${list(target.sentinels)}`
+  const u = new URL(target.url)
+  return `Redis ${u.protocol}//${u.host}`
+}
+
+/**
+ * Cluster behaviour on top of the per-connection options (redisClientOptions in
+ * redis-store.ts), chosen for the same goals: fail within a bounded time, never send a
+ * command twice, recover without a restart.
+ * - `scaleReads: 'master'`: a replica lags; a session read there could be a generation behind.
+ * - `retryDelayOnFailover: 0`: a command in flight when a node's connection dropped may
+ *   have run; resending it could run a rotation twice. It fails (503) instead.
+ * - `retryDelayOnClusterDown`, `retryDelayOnTryAgain`, MOVED/ASK: the command was refused
+ *   without running, so sending it again is safe; at most `maxRedirections` times.
+ * - `slotsRefreshInterval: 1000`: after a promotion the slot map names the new master
+ *   within a second even when no MOVED tells us.
+ */
+const CLUSTER_OPTIONS = {
+  scaleReads: 'master',
+  maxRedirections: 8,
+  retryDelayOnFailover: 0,
+  retryDelayOnClusterDown: 100,
+  retryDelayOnTryAgain: 100,
+  retryDelayOnMoved: 0,
+  slotsRefreshTimeout: 1000,
+  slotsRefreshInterval: 1000
+} satisfies ClusterOptions
+
+/**
+ * Opens the client for a target with `options` (redisClientOptions for the store): a
+ * `Redis` for one server or Sentinel (ioredis asks the sentinels for the master and asks
+ * again after a failover), a `Cluster` for a cluster (ioredis follows MOVED and refreshes
+ * its slot map).
+ */
+export function connectRedis (target: RedisTarget, options: RedisOptions): RedisClient {
+  if (target.kind === 'server') return new Redis(target.url, options)
+  if (target.kind === 'sentinel') {
+    const { username, password } = target
+    return new Redis({
+      ...options,
+      sentinels: target.sentinels,
+      name: target.masterName,
+      ...(username !== undefined ? { username } : {}),
+      ...(password !== undefined ? { password } : {})
+      // No failoverDetector: its sentinel connections outlive quit() (ioredis 6) and keep
+      // the process alive. A dead master drops our connection, and a demoted one answers
+      // READONLY (reconnectOnError): both make ioredis ask the sentinels again.
+    })
+  }
+  // Options a Cluster takes at its top level, not per node.
+  const { retryStrategy, enableOfflineQueue, lazyConnect, ...perNode } = options
+  return new Cluster(target.nodes, {
+    ...CLUSTER_OPTIONS,
+    ...(enableOfflineQueue !== undefined ? { enableOfflineQueue } : {}),
+    ...(lazyConnect !== undefined ? { lazyConnect } : {}),
+    ...(typeof retryStrategy === 'function' ? { clusterRetryStrategy: (times: number) => retryStrategy(times) } : {}),
+    redisOptions: perNode
+  })
+}
