@@ -49,12 +49,15 @@ export class KeyRing {
   static async open (opts: KeyRingOptions): Promise<KeyRing> {
     const ring = new KeyRing(opts)
     const { store, mirror, alg } = ring.#opts
-    const now = ring.#opts.now()
+    let now = ring.#opts.now()
     let set = await store.load()
     if (set === null) {
       // Redis may have lost its data: prefer the copy on disk over new keys, so tokens already issued keep verifying.
       set = (await mirror?.load()) ?? newKeySet(alg, now)
       set = await store.init(set)
+      // Replicas starting together on an empty store: the set that won init may have been
+      // made a few ms after our `now`, and its keys sign only from their creation.
+      now = ring.#opts.now()
     }
     // A key set from before ID-token keys gets one (when another replica adds it first, take theirs).
     const upgraded = withIdTokenKey(set, now)
