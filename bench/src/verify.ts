@@ -3,8 +3,10 @@
  *
  * Contenders, per algorithm (EdDSA, ES256, RS256):
  * - raw node:crypto verify (sync): split + base64url-decode + crypto.verify, no claim check: the physical limit
+ * - EdDSA: raw libsodium verify (sync): the same with crypto_sign_verify_detached (sodium-native): the new limit
  * - raw node:crypto verify inside an async function, awaited: the fair baseline for an async API
- * - @authcenter/verifier (async), jose jwtVerify (async), fast-jwt (cache off / on, sync), jsonwebtoken (sync)
+ * - @authcenter/verifier (async; EdDSA through libsodium when it loads, and once more forced onto node:crypto),
+ *   jose jwtVerify (async), fast-jwt (cache off / on, sync), jsonwebtoken (sync)
  *
  * Scenarios:
  * - first-time: every call gets a token never seen before (a pool signed beforehand; every cache-capable
@@ -12,8 +14,9 @@
  * - repeated: the same token on every call
  */
 import { verify as cryptoVerify } from 'node:crypto'
+import { createRequire } from 'node:module'
 import { performance } from 'node:perf_hooks'
-import { createVerifier as ourVerifier } from '@authcenter/verifier'
+import { createVerifier as ourVerifier, ed25519Backend } from '@authcenter/verifier'
 import { createVerifier as fastJwtVerifier } from 'fast-jwt'
 import { jwtVerify } from 'jose'
 import jsonwebtoken from 'jsonwebtoken'
@@ -39,7 +42,9 @@ interface Candidate {
 export const RAW = 'node:crypto verify (sync)'
 export const RAW_ASYNC = 'node:crypto verify (async fn)'
 export const RAW_PARSE = 'node:crypto verify + JSON.parse (sync)'
+export const RAW_SODIUM = 'libsodium verify (raw)'
 export const OURS = '@authcenter/verifier'
+export const OURS_NODE = '@authcenter/verifier (node:crypto Ed25519)'
 export const OURS_NO_CACHE = '@authcenter/verifier (cache off)'
 export const JOSE = 'jose jwtVerify'
 export const FAST = 'fast-jwt (cache off)'
@@ -58,6 +63,45 @@ function rawVerify (kp: KeyPair): (token: string) => Record<string, unknown> {
   }
 }
 const RAW_OK = { ok: true }
+
+/** The one call of sodium-native used here (its types are a dev dependency of the verifier, not of the bench). */
+interface Sodium { crypto_sign_verify_detached: (signature: Buffer, message: Buffer, publicKey: Buffer) => boolean }
+/** sodium-native as the verifier loads it (the bench has no dependency of its own on it); `undefined` when it cannot load. */
+const sodium: Sodium | undefined = (() => {
+  try {
+    return createRequire(import.meta.resolve('@authcenter/verifier'))('sodium-native') as Sodium
+  } catch {
+    return undefined
+  }
+})()
+
+/** The raw baseline with libsodium's crypto_sign_verify_detached on the 32 key bytes instead of crypto.verify. */
+function rawSodiumVerify (kp: KeyPair): (token: string) => Record<string, unknown> {
+  if (kp.alg !== 'EdDSA') throw new Error('Ed25519 only')
+  if (sodium === undefined) throw new Error('sodium-native cannot be loaded')
+  const lib = sodium
+  const key = Buffer.from(kp.jwk.x!, 'base64url')
+  return (token) => {
+    const dot = token.lastIndexOf('.')
+    if (!lib.crypto_sign_verify_detached(Buffer.from(token.slice(dot + 1), 'base64url'), Buffer.from(token.slice(0, dot), 'latin1'), key)) throw new Error('bad signature')
+    return RAW_OK
+  }
+}
+
+/** Our verifier with AUTHCENTER_ED25519 set to `backend` while it is created (the backend is chosen then). */
+async function ourVerifierOn (kp: KeyPair, backend: 'node' | undefined): Promise<VerifyFn> {
+  const saved = process.env.AUTHCENTER_ED25519
+  if (backend !== undefined) process.env.AUTHCENTER_ED25519 = backend
+  let verify
+  try {
+    verify = ourVerifier({ issuer: ISSUER, audience: AUDIENCE, jwksUri: JWKS_URI, fetch: jwksFetch({ keys: [kp.jwk] }), algorithms: [kp.alg] })
+  } finally {
+    if (saved === undefined) delete process.env.AUTHCENTER_ED25519
+    else process.env.AUTHCENTER_ED25519 = saved
+  }
+  await verify(accessToken(kp)) // loads the JWKS
+  return verify
+}
 
 /** The raw baseline plus decoding and parsing the claims: the least any verifier that reads claims must do. */
 function rawVerifyParse (kp: KeyPair): (token: string) => Record<string, unknown> {
@@ -94,12 +138,25 @@ const candidates: Candidate[] = [
     subject: (v) => (v as { sub: string }).sub
   },
   {
+    name: RAW_SODIUM,
+    async: false,
+    note: 'split + base64url-decode + crypto_sign_verify_detached (sodium-native): the physical limit with libsodium',
+    make: async (kp) => rawSodiumVerify(kp),
+    subject: (v) => (v === RAW_OK ? 'ok' : undefined)
+  },
+  {
     name: OURS,
     async: true,
+    make: async (kp) => ourVerifierOn(kp, undefined),
+    subject: (v) => (v as { sub: string }).sub
+  },
+  {
+    name: OURS_NODE,
+    async: true,
+    note: 'AUTHCENTER_ED25519=node: the verifier where sodium-native is not installed',
     make: async (kp) => {
-      const verify = ourVerifier({ issuer: ISSUER, audience: AUDIENCE, jwksUri: JWKS_URI, fetch: jwksFetch({ keys: [kp.jwk] }), algorithms: [kp.alg] })
-      await verify(accessToken(kp)) // loads the JWKS
-      return verify
+      if (kp.alg !== 'EdDSA') throw new Error('Ed25519 only (other algorithms always use node:crypto)')
+      return ourVerifierOn(kp, 'node')
     },
     subject: (v) => (v as { sub: string }).sub
   },
@@ -266,6 +323,38 @@ function firstTimeWhy (first: Table): string {
   return parts.join('; ')
 }
 
+/** What keeps the verifier on libsodium under 0.9× of the raw call, from this run's own rows. */
+function sodiumWhy (first: Table): string {
+  const lib = row(first, RAW_SODIUM)?.median
+  const off = row(first, OURS_NO_CACHE)?.median
+  const ours = row(first, OURS)?.median
+  if (lib == null || off == null || ours == null) return 'see the table'
+  return `with cache: false the verifier reaches ${ratioText(off / lib)} of libsodium verify (raw) in this run (${(1e6 / off - 1e6 / lib).toFixed(1)} µs per token over it: header, claims, checks, one await); the default cache's insertion of every verified token is the other ${(1e6 / ours - 1e6 / off).toFixed(1)} µs, a larger share of libsodium's shorter verify`
+}
+
+/** Issue #17: libsodium's raw verify against crypto.verify, and the verifier on libsodium against that new limit. */
+function sodiumTargets (first: Table): Target[] {
+  const raw = row(first, RAW)?.median
+  const lib = row(first, RAW_SODIUM)?.median
+  const ours = row(first, OURS)?.median
+  const oursNode = row(first, OURS_NODE)?.median
+  const libRatio = lib != null && raw != null ? lib / raw : null
+  const oursRatio = ours != null && lib != null ? ours / lib : null
+  return [{
+    name: 'EdDSA first-time: libsodium verify (raw) ≥ 1.6 × raw crypto.verify',
+    target: '≥ 1.6×',
+    value: `${ratioText(libRatio)} (${fmt(lib)} vs ${fmt(raw)}/s)`,
+    met: libRatio != null ? libRatio >= 1.6 : null,
+    ...(libRatio != null && libRatio < 1.6 ? { why: 'the two raw rows differ only in the library call: this is libsodium\'s Ed25519 verify against OpenSSL\'s on this CPU, at this load' } : {})
+  }, {
+    name: `EdDSA first-time: verifier (${ed25519Backend()}) ≥ 0.9 × libsodium verify (raw)`,
+    target: '≥ 0.9×',
+    value: `${ratioText(oursRatio)} (${fmt(ours)} vs ${fmt(lib)}/s; on node:crypto ${fmt(oursNode)}/s, ${ratioText(oursNode != null && raw != null ? oursNode / raw : null)} of raw crypto.verify)`,
+    met: oursRatio != null ? oursRatio >= 0.9 : null,
+    ...(oursRatio != null && oursRatio < 0.9 ? { why: sodiumWhy(first) } : {})
+  }]
+}
+
 export async function runVerify (opts: Options): Promise<Result> {
   const started = performance.now()
   const rounds = opts.quick ? 3 : 7
@@ -321,6 +410,7 @@ export async function runVerify (opts: Options): Promise<Result> {
 
     const ours = row(first, OURS)
     const rawAsync = row(first, RAW_ASYNC)
+    if (alg === 'EdDSA') targets.push(...sodiumTargets(first))
     const beaten = [FAST, JOSE].map((n) => row(first, n)).filter((r) => r?.median != null)
     const ahead = ours?.median != null && beaten.every((r) => ours.median! > r!.median!)
     targets.push({
@@ -364,6 +454,7 @@ export async function runVerify (opts: Options): Promise<Result> {
       `Interleaving: within a round the contenders take turns on chunks of ${CHUNK} tokens (first-time) or slices of about ${SLICE_MS} ms (repeated), the order rotating every chunk, so that the machine's noise falls evenly on all of them; a round's sample is calls / summed time.`,
       `Baseline "${RAW}": split at the last dot, base64url-decode the signature, crypto.verify with a KeyObject; no header, claim or JSON work. "${RAW_ASYNC}" is the same inside an async function, awaited per call: the fair baseline for an async API (the difference is the cost of one await).`,
       '@authcenter/verifier loads its key through the JWKS (a fetch stub, no socket) and checks typ, kid, refused headers, iss, aud, exp, nbf, iat and required claims.',
+      `Ed25519 backend of "${OURS}" in this run: ${ed25519Backend()} (libsodium through sodium-native when it loads); "${OURS_NODE}" is created with AUTHCENTER_ED25519=node. "${RAW_SODIUM}" is the raw baseline with crypto_sign_verify_detached instead of crypto.verify (EdDSA only). The verifier on either backend also checks the encodings (S < L, R canonical and not of small order) before the library runs.`,
       'jsonwebtoken has no EdDSA support and no typ check; fast-jwt and jose check typ when asked (they are).',
       `Medians of ${rounds} rounds.`
     ]
