@@ -27,7 +27,7 @@ export interface Ed25519PublicKey {
 /** A private key imported once by one backend's `importPrivateKey`. */
 export interface Ed25519PrivateKey {
   readonly keyObject: KeyObject
-  /** libsodium's 64-byte secret key (seed ‖ public key); only from the sodium backend. */
+  /** libsodium's 64-byte secret key (seed ‖ public key); only from the sodium backend (without it, sodium signs through node:crypto). */
   readonly secretKey?: Buffer
 }
 
@@ -142,7 +142,8 @@ function sodiumBackend (lib: Sodium): Ed25519 {
       return Object.freeze({ keyObject, secretKey })
     },
     sign (key: Ed25519PrivateKey, message: Buffer): Buffer {
-      if (key.secretKey === undefined) throw new TypeError('this Ed25519 private key was imported by the node backend')
+      // A key imported by the node backend: the same signature through node:crypto.
+      if (key.secretKey === undefined) return cryptoSign(null, message, key.keyObject)
       const signature = Buffer.alloc(64)
       lib.crypto_sign_detached(signature, message, key.secretKey)
       return signature

@@ -302,3 +302,16 @@ t.test('the verifier refuses every case the raw libraries disagree on, on both b
     for (const c of disputed) await refuses(t, verify, c.token, 'TOKEN_INVALID', `${name}: ${c.name}`)
   }
 })
+
+t.test('both backends sign the RFC 8032 vectors byte for byte (the auth center signs through them)', { skip: lib === undefined ? 'sodium-native cannot be loaded here' : false }, async (t) => {
+  for (const name of ['node', 'sodium'] as const) {
+    const b = ed25519(name)
+    RFC8032.forEach(([sk, pk, m, sig], i) => {
+      const key = b.importPrivateKey(privateKeyOf(hex(sk)))
+      t.equal(b.sign(key, hex(m)).toString('hex'), sig, `${name}: rfc8032 #${i + 1}`)
+      t.equal(b.verify(b.importPublicKey(hex(pk))!, hex(m), hex(sig)), true, `${name}: verifies its own`)
+    })
+    t.throws(() => b.importPrivateKey(createPublicKey(privateKeyOf(hex(RFC8032[0][0])))), TypeError, `${name}: a public key is not a private key`)
+  }
+  t.equal(ed25519('sodium').sign(ed25519('node').importPrivateKey(privateKeyOf(hex(RFC8032[0][0]))), Buffer.alloc(0)).toString('hex'), RFC8032[0][3], 'a key imported by the node backend signs alike through the sodium one')
+})
