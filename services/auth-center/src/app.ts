@@ -38,6 +38,7 @@ import { createRedisStore, redisClientOptions } from './store/redis-store.js'
 import { watchConnection } from './store/redis-connection.js'
 import type { RedisClient } from './store/redis-scripts.js'
 import { connectRedis, describeRedisTarget } from './store/redis-target.js'
+import { lifecyclePlugin } from './shutdown.js'
 import type { Store } from './store/store.js'
 
 export { loadConfig, ConfigError, type Config } from './config.js'
@@ -92,6 +93,8 @@ export async function build (config: Readonly<Config>, opts: BuildOptions = {}):
   if (opts.onRoute !== undefined) app.addHook('onRoute', opts.onRoute)
 
   installErrorHandler(app)
+  // The draining flag /readyz reads, and connections closed once idle during a drain (shutdown.ts).
+  await app.register(lifecyclePlugin)
   // First, so its onResponse hook times every route; GET /metrics per METRICS_TOKEN / METRICS_PUBLIC.
   const metrics = createAuthMetrics()
   await app.register(metricsPlugin, { metrics, access: metricsAccess(config) })

@@ -52,7 +52,10 @@ const EnvSchema = Type.Object({
   AUTH_KEK_PREVIOUS: Type.Optional(Type.String()),
   // Checked below, with a message that never repeats the secret.
   METRICS_TOKEN: Type.Optional(Type.String()),
-  METRICS_PUBLIC: Type.Union([Type.Literal('true'), Type.Literal('false')], { default: 'false' })
+  METRICS_PUBLIC: Type.Union([Type.Literal('true'), Type.Literal('false')], { default: 'false' }),
+  // On SIGTERM: /readyz is 503 for SHUTDOWN_DELAY, then the listener closes; exit at most SHUTDOWN_TIMEOUT after the signal (shutdown.ts).
+  SHUTDOWN_DELAY: Type.String({ default: '0s' }),
+  SHUTDOWN_TIMEOUT: Type.String({ default: '10s' })
 })
 
 export type Env = Static<typeof EnvSchema>
@@ -114,6 +117,10 @@ export interface Config {
   metricsToken?: string
   /** METRICS_PUBLIC=true: GET /metrics stays open in production without a token. */
   metricsPublic: boolean
+  /** On SIGTERM, how long /readyz says 503 before the listener closes (shutdown.ts). */
+  shutdownDelayMs: number
+  /** On SIGTERM, the exit comes at most this long after the signal. */
+  shutdownTimeoutMs: number
 }
 
 export class ConfigError extends Error {
@@ -197,6 +204,8 @@ export function loadConfig (input: EnvInput = process.env): Readonly<Config> {
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     metricsToken: env.METRICS_TOKEN,
     metricsPublic: env.METRICS_PUBLIC === 'true',
+    shutdownDelayMs: /^\s*0+\s*(ms|s)?\s*$/.test(env.SHUTDOWN_DELAY) ? 0 : duration('SHUTDOWN_DELAY', env.SHUTDOWN_DELAY),
+    shutdownTimeoutMs: duration('SHUTDOWN_TIMEOUT', env.SHUTDOWN_TIMEOUT),
     ...keks
   })
 }

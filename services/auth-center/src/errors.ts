@@ -42,6 +42,7 @@ export const ClientNotFoundError = createError('CLIENT_NOT_FOUND', 'No such OAut
 export const ClientExistsError = createError('CLIENT_EXISTS', 'A client with this client_id exists already', 409)
 export const ClientReadOnlyError = createError('CLIENT_READ_ONLY', 'This client comes from the clients file: change it there', 409)
 export const NotFoundError = createError('NOT_FOUND', 'Not found', 404)
+export const ShuttingDownError = createError('SHUTTING_DOWN', 'This replica is shutting down: use another one', 503)
 export const InvalidClientMetadataError = createError<[string]>('INVALID_CLIENT_METADATA', 'The client registration is not valid: %s', 400)
 
 /** Codes answered by the auth center's first-party JSON endpoints (besides the verifier's TOKEN_* codes). */
@@ -52,5 +53,5 @@ export const errorCodes = [
   'SESSION_NOT_FOUND', 'USER_NOT_FOUND', 'ADMIN_UNAUTHORIZED', 'SESSION_EXPIRED', 'SLIDING_NOT_ALLOWED', 'REFRESH_NOT_ALLOWED',
   'INVALID_DPOP_PROOF', 'USE_DPOP_NONCE', 'TOKEN_BINDING_MISMATCH', 'FIRST_PARTY_ONLY',
   'ADMIN_FORBIDDEN', 'REVOCATION_FEED_UNAUTHORIZED', 'REVOCATION_FEED_FORBIDDEN', 'CLIENT_NOT_FOUND', 'CLIENT_EXISTS', 'CLIENT_READ_ONLY', 'INVALID_CLIENT_METADATA',
-  'NOT_FOUND'
+  'NOT_FOUND', 'SHUTTING_DOWN'
 ] as const

@@ -1,6 +1,7 @@
 import { build } from './app.js'
 import { ConfigError, loadConfig } from './config.js'
 import { KekError } from './keys/kek.js'
+import { shutdown } from './shutdown.js'
 
 let config
 try {
@@ -22,10 +23,21 @@ const app = await build(config).catch((err: unknown) => {
   }
   throw err
 })
+// A graceful shutdown within SHUTDOWN_TIMEOUT (shutdown.ts); a second signal does not restart it.
+let stopping = false
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    app.log.info({ signal }, 'shutting down')
-    app.close().then(() => process.exit(0), () => process.exit(1))
+  process.on(signal, () => {
+    if (stopping) return
+    stopping = true
+    app.log.info({ signal, delayMs: config.shutdownDelayMs, timeoutMs: config.shutdownTimeoutMs }, 'shutting down: draining')
+    shutdown(app, { delayMs: config.shutdownDelayMs, timeoutMs: config.shutdownTimeoutMs }).then((outcome) => {
+      if (outcome === 'timeout') app.log.warn({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown: SHUTDOWN_TIMEOUT ran out, requests still in flight are cut')
+      else app.log.info('shutdown: drained')
+      process.exit(outcome === 'drained' ? 0 : 1)
+    }, (err: unknown) => {
+      app.log.error({ err }, 'shutdown failed')
+      process.exit(1)
+    })
   })
 }
 await app.listen({ host: config.host, port: config.port })

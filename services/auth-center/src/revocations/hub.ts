@@ -104,10 +104,16 @@ export class RevocationHub {
     for (const f of this.#followers) if (f.stream === stream) this.#followers.delete(f)
   }
 
+  /** Ends every stream with `end` (reason `shutting_down`): readers reconnect at once, to another replica. */
   close (): void {
     clearInterval(this.#timer)
     this.#unsubscribe?.()
-    for (const f of this.#followers) f.stream.end()
+    this.#unsubscribe = undefined
+    const bye = sse.event('end', JSON.stringify({ reason: 'shutting_down' }))
+    for (const f of this.#followers) {
+      f.stream.write(bye)
+      f.stream.end()
+    }
     this.#followers.clear()
   }
 

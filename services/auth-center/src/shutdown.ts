@@ -1,0 +1,60 @@
+import fp from 'fastify-plugin'
+import type { FastifyInstance } from 'fastify'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Set once a shutdown began (shutdown.ts): /readyz answers 503 SHUTTING_DOWN from then on. */
+    lifecycle: { draining: boolean }
+  }
+}
+
+export interface ShutdownOptions {
+  /** SHUTDOWN_DELAY: time between /readyz turning 503 and the listener closing (load balancers notice meanwhile). */
+  delayMs: number
+  /** SHUTDOWN_TIMEOUT: the whole shutdown's bound, from the signal to the exit. */
+  timeoutMs: number
+}
+
+/**
+ * Registered first by app.ts: the draining flag, and keep-alive connections closed as
+ * soon as they are idle during a drain (Node's server.close() closes only those idle
+ * when it is called; one that finishes its request later would hold the exit for the
+ * whole keep-alive timeout).
+ */
+export const lifecyclePlugin = fp(async (app) => {
+  const state = { draining: false }
+  app.decorate('lifecycle', state)
+  app.addHook('onRequest', async (_request, reply) => {
+    if (state.draining) reply.header('connection', 'close')
+  })
+  app.addHook('onResponse', async () => {
+    if (state.draining) setImmediate(() => { app.server.closeIdleConnections() })
+  })
+}, { name: 'authcenter-lifecycle', fastify: '5.x' })
+
+/**
+ * A graceful shutdown (README "Scaling out"): /readyz turns 503 at once; after `delayMs`
+ * the listener closes (new connections are refused, so a proxy moves on to another
+ * replica), the revocation feed's streams get `end` (reason `shutting_down`: verifiers
+ * reconnect at once, to another replica), requests in flight finish, then the store
+ * connections close. Resolves 'drained', or 'timeout' when `timeoutMs` ran out first
+ * (the caller exits anyway: a bound is a bound).
+ */
+export async function shutdown (app: FastifyInstance, opts: ShutdownOptions): Promise<'drained' | 'timeout'> {
+  app.lifecycle.draining = true
+  let timer: NodeJS.Timeout | undefined
+  const bound = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => { resolve('timeout') }, opts.timeoutMs) })
+  const drain = (async (): Promise<'drained'> => {
+    await new Promise((resolve) => setTimeout(resolve, opts.delayMs))
+    // Fastify's close: the feed streams end in its preClose hook (revocations/routes.ts) and
+    // the listener closes a few microtasks later, before a reader's reconnect can arrive;
+    // then it waits for the requests in flight.
+    await app.close()
+    return 'drained'
+  })()
+  try {
+    return await Promise.race([drain, bound])
+  } finally {
+    clearTimeout(timer)
+  }
+}
