@@ -1,5 +1,5 @@
 import { resolve } from 'node:path'
-import type { RedisClient } from '../store/redis-scripts.js'
+import type { RedisClient } from '../store/redis/client.js'
 import type { Config } from '../config.js'
 import { createFileKeyStore } from './file-key-store.js'
 import { DEV_KEK, legacyDevKek, type KekRing } from './kek.js'

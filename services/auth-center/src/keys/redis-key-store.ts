@@ -1,4 +1,4 @@
-import type { RedisClient } from '../store/redis-scripts.js'
+import type { RedisClient } from '../store/redis/client.js'
 import type { KeySet } from './key-set.js'
 import type { KeyStore } from './key-store.js'
 import type { KeySetCodec, SealedWith } from './sealed-key-set.js'

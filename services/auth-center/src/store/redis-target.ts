@@ -1,5 +1,5 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis'
-import type { RedisClient } from './redis-scripts.js'
+import type { RedisClient } from './redis/client.js'
 
 export interface HostPort {
   host: string
