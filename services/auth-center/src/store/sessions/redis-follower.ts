@@ -42,7 +42,10 @@ export function follower (client: RedisClient, logKey: string): Follower {
 
   function open (): void {
     const override = { enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined, lazyConnect: false }
-    const c: RedisClient = client instanceof Cluster ? client.duplicate(undefined, override as never) : client.duplicate(override as never)
+    // A Cluster keeps per-node options in redisOptions: XREAD BLOCK must not meet the store's commandTimeout there either.
+    const c: RedisClient = client instanceof Cluster
+      ? client.duplicate(undefined, { enableOfflineQueue: true, redisOptions: { ...client.options.redisOptions, maxRetriesPerRequest: null, commandTimeout: undefined } } as never)
+      : client.duplicate(override as never)
     c.on('error', () => {})
     let closed = false
     let resolveStarted!: () => void

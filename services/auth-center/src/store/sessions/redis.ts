@@ -1,3 +1,4 @@
+import { Cluster } from 'ioredis'
 import { StoreUnavailableError } from '../../errors.js'
 import type { RotateStatus, Session, SessionStore } from './sessions.js'
 import {
@@ -12,6 +13,7 @@ import { follower, logged } from './redis-follower.js'
 import {
   CREATE_SESSION, ENSURE_EPOCH, FEED_HEAD, INDEX_SESSION, PRUNE_DENYLIST, REVOKE_SESSION, REVOKE_USER_SESSIONS, ROTATE_REFRESH
 } from './redis-scripts.js'
+import { CLUSTER_DENY, CLUSTER_REVOKE_SESSION, CLUSTER_REVOKE_USER_SESSION, CLUSTER_ROTATE_REFRESH } from './redis-cluster-scripts.js'
 
 export interface RedisSessionsOptions {
   /**
@@ -44,10 +46,18 @@ export interface RedisSessionsOptions {
  * | channel `ac:revocations`    | pubsub | one message per denylist entry   |
  *
  * The last five are the revocation feed of docs/revocation-protocol.md, whose names
- * are fixed by that protocol. The scripts that revoke (rotation's reuse branch,
- * revokeSession, revokeUserSessions) touch them together with the session keys, so
- * they need a single Redis (or Sentinel): under Redis Cluster these keys sit in
- * different slots and the scripts are refused (CROSSSLOT).
+ * are fixed by that protocol. On one Redis (or Sentinel) the scripts that revoke
+ * (rotation's reuse branch, revokeSession, revokeUserSessions) touch them together
+ * with the session keys, in one step.
+ *
+ * On a Redis Cluster (the client is an ioredis `Cluster`) a script may touch one slot
+ * only, so the four feed keys get the hash tag `{deny}` (`ac:{deny}`, `ac:{deny}:exp`,
+ * `ac:{deny}:epoch`, `ac:{deny}:log`: one small slot of their own, sessions spread over
+ * all the others), and each revocation is two steps: the denylist entry first, then the
+ * session (redis-cluster-scripts.ts says why that order). A cluster is new, so there is
+ * no data under the old names to migrate; a single Redis keeps them as they are.
+ * Verifiers follow a cluster through the HTTP feed (a verifier's own Redis transport
+ * reads the single-Redis names).
  *
  * Sessions are keyed by their own id (refresh needs one round trip) and indexed per
  * user in a sorted set; the set is written after the session, so every member whose
@@ -56,13 +66,21 @@ export interface RedisSessionsOptions {
  * created after it. Disposing the part closes its feed follower connection.
  */
 export function createRedisSessions (client: RedisClient, opts: RedisSessionsOptions = {}): SessionStore & AsyncDisposable {
-  const key = sessionKeys(redisPrefix(opts.prefix, 'createRedisSessions'))
+  const onCluster = client instanceof Cluster
+  const key = sessionKeys(redisPrefix(opts.prefix, 'createRedisSessions'), onCluster)
   const denyTtlMs = opts.denyTtlMs ?? DEFAULT_DENY_TTL_MS
   assertDenyTtl(denyTtlMs, 'createRedisSessions')
   /** KEYS every revoking script starts with (see DENY in redis-scripts.ts). */
   const denyKeys = [key.deny, key.denyExp, key.epoch, key.log]
   const feedLogMax = opts.feedLogMax ?? DEFAULT_FEED_LOG_MAX
   const feed = follower(client, key.log)
+
+  /** Cluster only: the denylist entry, logged and published, in the `{deny}` slot (CLUSTER_DENY). */
+  async function deny (field: string, now: number, exceptSid: string, merge: boolean): Promise<void> {
+    await run(client, CLUSTER_DENY, denyKeys, [
+      field, String(now), String(now + denyTtlMs), newEpoch(now), key.channel, feedLogMax, exceptSid, merge ? '1' : '0'
+    ])
+  }
 
   async function sessionsOf (sessionIds: string[]): Promise<Array<Session | null>> {
     const hashes = await io(async () => await Promise.all(sessionIds.map(async (id) => await client.hgetall(key.session(id)))))
@@ -117,6 +135,20 @@ export function createRedisSessions (client: RedisClient, opts: RedisSessionsOpt
     },
 
     async rotateRefresh ({ sessionId, presentedGen, now, graceMs, newExpiresAt, expectedNonce }) {
+      if (onCluster) {
+        const reply = await run(client, CLUSTER_ROTATE_REFRESH, [key.session(sessionId)], [
+          presentedGen, String(now), graceMs, String(newExpiresAt), sessionRetentionMs(newExpiresAt, now), expectedNonce ?? ''
+        ])
+        if (!Array.isArray(reply) || typeof reply[0] !== 'string') throw new Error('unexpected rotateRefresh reply')
+        if (reply[0] === 'reuse') {
+          await deny(sessionField(sessionId), now, '', false)
+          const revoked = await run(client, CLUSTER_REVOKE_SESSION, [key.session(sessionId)], [String(now), REUSED_REASON])
+          return { status: 'reused', session: revoked === null ? undefined : decodeSession(flatToHash(revoked)) ?? undefined }
+        }
+        const status = reply[0] as RotateStatus
+        if (status === 'missing' || status === 'stale') return { status }
+        return { status, session: decodeSession(flatToHash(reply[1])) ?? undefined }
+      }
       const reply = await run(client, ROTATE_REFRESH, [...denyKeys, key.session(sessionId)], [
         presentedGen, String(now), graceMs, String(newExpiresAt),
         sessionRetentionMs(newExpiresAt, now), REUSED_REASON,
@@ -129,6 +161,15 @@ export function createRedisSessions (client: RedisClient, opts: RedisSessionsOpt
     },
 
     async revokeSession (id, reason, now) {
+      if (onCluster) {
+        // Only a session that is live now gets an entry; one revoked meanwhile by another
+        // call may get a second, later one, which refuses nothing more than the first.
+        const found = decodeSession(await io(async () => await client.hgetall(key.session(id))))
+        if (found === null || found.revokedAt !== undefined) return found
+        await deny(sessionField(id), now, '', false)
+        const reply = await run(client, CLUSTER_REVOKE_SESSION, [key.session(id)], [String(now), reason])
+        return reply === null ? null : decodeSession(flatToHash(reply))
+      }
       const reply = await run(client, REVOKE_SESSION, [...denyKeys, key.session(id)], [
         String(now), reason, sessionField(id), String(now + denyTtlMs), newEpoch(now), key.channel, feedLogMax
       ])
@@ -141,6 +182,14 @@ export function createRedisSessions (client: RedisClient, opts: RedisSessionsOpt
       // changes and the one `u:` entry, is one script.
       const ids = await io(async () => await client.zrange(key.userSessions(userId), '0', '-1'))
       const targets = ids.filter((id) => id !== exceptSessionId)
+      if (onCluster) {
+        // The user entry first (it covers every session at once), then each session in its own slot.
+        await deny(userField(userId), now, exceptSessionId ?? '', true)
+        const outcomes = (await Promise.all(targets.map(async (id) =>
+          await run(client, CLUSTER_REVOKE_USER_SESSION, [key.session(id)], [userId, String(now), reason])))).map(String)
+        prune(userId, targets.filter((_id, i) => outcomes[i] === 'gone' || outcomes[i] === 'dead'))
+        return targets.filter((_id, i) => outcomes[i] === 'revoked')
+      }
       const reply = await run(client, REVOKE_USER_SESSIONS, [...denyKeys, ...targets.map(key.session)], [
         userId, String(now), reason, userField(userId), String(now + denyTtlMs), exceptSessionId ?? '',
         newEpoch(now), key.channel, feedLogMax
@@ -232,15 +281,17 @@ const PRUNE_SAMPLE = 8
 /** Denylist entries dropped per prune script (unpack() has a stack limit). */
 const PRUNE_BATCH = 1000
 
-function sessionKeys (prefix: string) {
+function sessionKeys (prefix: string, onCluster: boolean) {
+  // On a cluster the feed keys share the `{deny}` hash tag (see the key layout above).
+  const feed = onCluster ? `${prefix}{deny}` : `${prefix}deny`
   return {
     session: (sessionId: string) => `${prefix}s:{${sessionId}}`,
     userSessions: (userId: string) => `${prefix}u:{${userId}}:sessions`,
     // The revocation feed, names fixed by docs/revocation-protocol.md.
-    deny: `${prefix}deny`,
-    denyExp: `${prefix}deny:exp`,
-    epoch: `${prefix}epoch`,
-    log: `${prefix}deny:log`,
+    deny: feed,
+    denyExp: `${feed}:exp`,
+    epoch: onCluster ? `${feed}:epoch` : `${prefix}epoch`,
+    log: `${feed}:log`,
     channel: `${prefix}revocations`
   }
 }
