@@ -1,4 +1,8 @@
-/** OAuth2 clients registered through the admin API, and the grants made for them (see ../store.ts). Durable. */
+/**
+ * OAuth2 clients registered through the admin API, and the grants made for them (see ../store.ts). Durable.
+ * Drivers: memory.ts (createMemoryClients), redis.ts (createRedisClients, with the key layout);
+ * contract: test/store/clients.contract.ts.
+ */
 
 /**
  * An OAuth2 client registered through the admin API. `registration` is the clients-file
@@ -12,9 +16,7 @@ export interface StoredClient {
 
 export interface ClientStore {
   // ---- OAuth2 clients registered through the admin API (src/admin/clients.ts) ----
-  // One JSON value per client (`ac:client:{<id>}`) plus a set index (`ac:clients`);
-  // grants made for a stored client are indexed (`ac:client:{<id>}:sessions`) so that
-  // deleting the client can revoke them.
+  // Grants made for a stored client are indexed so that deleting the client can revoke them.
   /** Saves a client; with `ifAbsent`, only when no client has that id (false: it exists). */
   putClient (client: StoredClient, opts?: { ifAbsent?: boolean }): Promise<boolean>
   getClient (clientId: string): Promise<StoredClient | null>

@@ -1,4 +1,7 @@
-/** Short-lived counters and codes: SMS codes, rate budgets, DPoP `jti` replay marks (see ../store.ts). Hot state. */
+/**
+ * Short-lived counters and codes: SMS codes, rate budgets, DPoP `jti` replay marks (see ../store.ts). Hot state.
+ * Drivers: memory.ts (createMemoryCodes), redis.ts (createRedisCodes); contract: test/store/codes.contract.ts.
+ */
 
 export type SmsCheckResult =
   | 'ok'        // matched: the code is consumed

@@ -1,4 +1,7 @@
-/** OAuth2 authorization codes (short-lived) and consents (durable) (see ../store.ts). */
+/**
+ * OAuth2 authorization codes (short-lived) and consents (durable) (see ../store.ts).
+ * Drivers: memory.ts (createMemoryOAuth), redis.ts (createRedisOAuth); contract: test/store/oauth.contract.ts.
+ */
 
 /** An OAuth2 authorization code's grant (src/oauth/codes.ts), stored under a hash of the code. */
 export interface AuthCode {

@@ -2,6 +2,7 @@
  * Sessions with refresh-token rotation, the denylist, the epoch and the revocation feed log:
  * one concern because a revocation changes the session and writes its denylist entry in ONE
  * atomic step (see ../store.ts). Hot state: Redis when REDIS_URL is set, else PostgreSQL, else memory.
+ * Drivers: memory.ts (createMemorySessions), redis.ts (createRedisSessions); contract: test/store/sessions.contract.ts.
  */
 
 export interface Session {

@@ -1,4 +1,7 @@
-/** Accounts: the users concern of the store (see ../store.ts). Durable: PostgreSQL when DATABASE_URL is set. */
+/**
+ * Accounts: the users concern of the store (see ../store.ts). Durable: PostgreSQL when DATABASE_URL is set.
+ * Drivers: memory.ts (createMemoryUsers), redis.ts (createRedisUsers); contract: test/store/users.contract.ts.
+ */
 
 export interface User {
   id: string
