@@ -315,3 +315,26 @@ t.test('both backends sign the RFC 8032 vectors byte for byte (the auth center s
   }
   t.equal(ed25519('sodium').sign(ed25519('node').importPrivateKey(privateKeyOf(hex(RFC8032[0][0]))), Buffer.alloc(0)).toString('hex'), RFC8032[0][3], 'a key imported by the node backend signs alike through the sodium one')
 })
+
+t.test('key import refuses every non-canonical and every small-order encoding, on both backends, and takes ordinary and mixed-order keys', async (t) => {
+  const refused: Buffer[] = Object.values(ALL_SMALL_ORDER)
+  for (let i = 0; i <= 18; i++) {
+    for (const sign of [0, 0x80]) {
+      const key = hex('edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f')
+      key[0] = 0xed + i
+      key[31] = 0x7f | sign
+      refused.push(key)
+    }
+  }
+  const names = lib === undefined ? ['node'] as const : ['node', 'sodium'] as const
+  for (const name of names) {
+    const b = ed25519(name)
+    t.equal(refused.filter((key) => b.importPublicKey(key) !== undefined).length, 0, `${name}: none of the ${refused.length} encodings imports`)
+    t.equal(b.importPublicKey(hex(RFC8032[0][1])) !== undefined, true, `${name}: an ordinary key imports`)
+    if (lib !== undefined) {
+      const mixed = Buffer.alloc(32)
+      lib.crypto_core_ed25519_add(mixed, hex(RFC8032[0][1]), SMALL_ORDER.order8a!)
+      t.equal(b.importPublicKey(mixed) !== undefined, true, `${name}: a mixed-order key imports (both libraries take it)`)
+    }
+  }
+})
