@@ -45,6 +45,10 @@ export function decideRotation (s: Session, presentedGen: number, now: number, g
   if (s.revokedAt !== undefined) return 'revoked'
   if (now >= s.expiresAt) return 'expired'
   if (presentedGen === s.refreshGen) return 'rotated'
+  // A generation ahead of the store's (its MAC proves we issued it): the store lost the
+  // rotation that issued it (Redis failover, restore from a backup), not a replay.
+  // Rotating from it keeps the user logged in; the drivers continue from presentedGen + 1.
+  if (presentedGen > s.refreshGen) return 'rotated'
   // rotatedAt is 0 until the first rotation: before it there is no previous generation.
   const inGrace = s.rotatedAt > 0 && now - s.rotatedAt < graceMs
   if (presentedGen === s.refreshGen - 1 && inGrace) return 'grace'

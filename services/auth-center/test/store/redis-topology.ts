@@ -7,6 +7,7 @@ import { createRedisOAuth } from '../../src/store/oauth/redis.js'
 import { createRedisSessions } from '../../src/store/sessions/redis.js'
 import { createRedisUsers } from '../../src/store/users/redis.js'
 import { clientsContract } from './clients.contract.js'
+import { lostRotationCase } from './lost-rotation.js'
 import { codesContract } from './codes.contract.js'
 import { oauthContract } from './oauth.contract.js'
 import { sessionsContract } from './sessions.contract.js'
@@ -22,6 +23,10 @@ export async function redisContracts (t: Test, name: string, client: RedisClient
   const prefix = (): string => `t:${randomUUID()}:`
   await usersContract(t, name, async () => ({ users: createRedisUsers(client, { prefix: prefix() }), teardown: async () => {} }))
   await sessionsContract(t, name, async () => {
+    const sessions = createRedisSessions(client, { prefix: prefix() })
+    return { sessions, teardown: async () => { await sessions[Symbol.asyncDispose]() } }
+  })
+  await lostRotationCase(t, name, async () => {
     const sessions = createRedisSessions(client, { prefix: prefix() })
     return { sessions, teardown: async () => { await sessions[Symbol.asyncDispose]() } }
   })

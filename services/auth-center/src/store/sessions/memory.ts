@@ -131,7 +131,7 @@ export function createMemorySessions (opts: MemorySessionsOptions = {}): Session
       if (expectedNonce !== undefined && expectedNonce !== s.refreshNonce) return { status: 'stale' }
       const status = decideRotation(s, presentedGen, now, graceMs)
       if (status === 'rotated') {
-        s.refreshGen += 1
+        s.refreshGen = Math.max(s.refreshGen, presentedGen) + 1
         s.rotatedAt = now
         s.lastUsedAt = now
         s.expiresAt = newExpiresAt

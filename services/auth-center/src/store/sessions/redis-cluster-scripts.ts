@@ -52,8 +52,9 @@ local presented, now, grace = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARG
 if f[1] then return {'revoked', redis.call('HGETALL', k)} end
 if now >= tonumber(f[2]) then return {'expired', redis.call('HGETALL', k)} end
 local gen, rotatedAt = tonumber(f[3]), tonumber(f[4])
-if presented == gen then
-  redis.call('HINCRBY', k, 'refreshGen', 1)
+if presented >= gen then
+  -- Ahead of the store (a lost rotation, see decideRotation in ../rules.ts): go on from it.
+  redis.call('HSET', k, 'refreshGen', presented + 1)
   redis.call('HSET', k, 'rotatedAt', ARGV[2], 'lastUsedAt', ARGV[2], 'expiresAt', ARGV[4])
   redis.call('PEXPIRE', k, ARGV[5])
   return {'rotated', redis.call('HGETALL', k)}

@@ -59,8 +59,9 @@ elseif now >= tonumber(f[2]) then
   status = 'expired'
 else
   local gen, rotatedAt = tonumber(f[3]), tonumber(f[4])
-  if presented == gen then
-    redis.call('HINCRBY', k, 'refreshGen', 1)
+  if presented >= gen then
+    -- Ahead of the store (a lost rotation, see decideRotation): go on from it.
+    redis.call('HSET', k, 'refreshGen', presented + 1)
     redis.call('HSET', k, 'rotatedAt', ARGV[2], 'lastUsedAt', ARGV[2], 'expiresAt', ARGV[4])
     redis.call('PEXPIRE', k, ARGV[5])
     status = 'rotated'
