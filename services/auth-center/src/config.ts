@@ -22,6 +22,9 @@ const EnvSchema = Type.Object({
   REDIS_CLUSTER_NODES: Type.Optional(Type.String()),
   REDIS_SENTINELS: Type.Optional(Type.String()),
   REDIS_SENTINEL_MASTER: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' })),
+  // Checked below, with a message that never repeats the URL (it may hold a password).
+  DATABASE_URL: Type.Optional(Type.String()),
+  DATABASE_POOL_MAX: Type.String({ default: '10', pattern: '^[1-9]\\d{0,2}$' }),
   AUTH_ISSUER: Type.String({ default: 'http://localhost:4000', pattern: '^https?://[^\\s?#]+$' }),
   AUTH_AUDIENCE: Type.String({ default: 'authcenter', minLength: 1 }),
   AUTH_DATA_DIR: Type.String({ default: './.data', minLength: 1 }),
@@ -69,6 +72,10 @@ export interface Config {
   redisUrl?: string
   /** The Redis store: one server, a Cluster or a Sentinel-watched master (store/redis-target.ts); unset: memory. */
   redis?: RedisTarget
+  /** PostgreSQL for the durable concerns (and, without Redis, all of them); unset: Redis or memory. */
+  databaseUrl?: string
+  /** Connections at most in the PostgreSQL pool. */
+  databasePoolMax: number
   issuer: string
   audience: string
   dataDir: string
@@ -154,6 +161,10 @@ export function loadConfig (input: EnvInput = process.env): Readonly<Config> {
     throw new ConfigError('AUTH_KEK: required when NODE_ENV=production with a shared store (REDIS_URL, REDIS_CLUSTER_NODES, REDIS_SENTINELS or DATABASE_URL); generate one with: pnpm --filter @authcenter/auth-center kek:generate')
   }
 
+  if (env.DATABASE_URL !== undefined && !/^postgres(ql)?:\/\/\S+$/.test(env.DATABASE_URL)) {
+    throw new ConfigError('DATABASE_URL: expected postgres://user:password@host:port/database (value not shown)')
+  }
+
   if (env.METRICS_TOKEN !== undefined && !/^[\x21-\x7e]{16,}$/.test(env.METRICS_TOKEN)) {
     throw new ConfigError('METRICS_TOKEN: expected at least 16 printable characters without spaces (value not shown)')
   }
@@ -175,6 +186,8 @@ export function loadConfig (input: EnvInput = process.env): Readonly<Config> {
     logLevel: env.LOG_LEVEL,
     redisUrl: env.REDIS_URL,
     redis,
+    databaseUrl: env.DATABASE_URL,
+    databasePoolMax: Number(env.DATABASE_POOL_MAX),
     issuer: env.AUTH_ISSUER.replace(/\/+$/, ''),
     audience: env.AUTH_AUDIENCE,
     dataDir: env.AUTH_DATA_DIR,

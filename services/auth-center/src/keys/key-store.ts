@@ -2,14 +2,14 @@ import type { KeySet } from './key-set.js'
 import type { SealedWith } from './sealed-key-set.js'
 
 /**
- * Where the key set lives. Files under AUTH_DATA_DIR for one instance; Redis when
- * several replicas must sign with the same keys. Either way the key set is stored
+ * Where the key set lives. Files under AUTH_DATA_DIR for one instance; PostgreSQL
+ * (DATABASE_URL) or else Redis when several replicas must sign with the same keys. Either way the key set is stored
  * sealed under the KEK (sealed-key-set.ts): the store is the one place key material
  * is read and written, so every key, present or future, is sealed.
  */
 export interface KeyStore {
-  readonly kind: 'file' | 'redis'
-  /** Where, for messages: the file's path or the Redis key. */
+  readonly kind: 'file' | 'redis' | 'postgres'
+  /** Where, for messages: the file's path, the Redis key or the table row. */
   readonly where: string
   /** The stored key set, opened; one written in clear by an earlier version is sealed on the way. */
   load (): Promise<KeySet | null>
