@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap'
-import { startRedisSentinel } from '@authcenter/testkit'
+import { startRedisCluster, startRedisSentinel } from '@authcenter/testkit'
 import { startAuthCenter, TEST_MOBILE, TEST_OTP, type RunningAuthCenter } from '../helpers/auth-center.js'
 
 /** Sessions refreshing at once, each in its own loop: the bounded load. */
@@ -71,6 +71,20 @@ t.test('Sentinel: the master is killed while refreshes run; the service answers 
     const killed = await s.killMaster()
     await s.settled()
     t.not((await s.master()).port, killed.port, 'the replica was promoted')
+  })
+  checkTally(t, tally)
+})
+
+t.test('Redis Cluster (3 masters + 3 replicas): a master is killed while refreshes run; 200 or 503 only, never a false reuse, recovery without a restart', async (t) => {
+  const cluster = await startRedisCluster({ masters: 3, replicasPerMaster: 1 })
+  t.teardown(() => cluster.close())
+  const ac = await startAuthCenter({ REDIS_CLUSTER_NODES: cluster.seeds, REFRESH_GRACE: '10s' })
+  t.teardown(() => ac.close())
+  const tally = await refreshThrough(ac, async () => {
+    // The master of the feed keys' slot (every revocation and snapshot goes through it), and of the sessions hashed to its slots.
+    const killed = await cluster.killMaster({ key: 'ac:{deny}' })
+    await cluster.settled()
+    t.notOk((await cluster.masters()).some((m) => m.port === killed.port), 'its replica took over')
   })
   checkTally(t, tally)
 })

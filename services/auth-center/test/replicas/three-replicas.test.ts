@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { createVerifier, type Verifier } from '@authcenter/verifier'
-import { startRedis } from '@authcenter/testkit'
+import { startRedis, startRedisCluster } from '@authcenter/testkit'
 import { TEST_MOBILE, TEST_OTP } from '../helpers/auth-center.js'
 import { clientToken, verdict } from '../revocations/helpers.js'
 import { startPinningBalancer, startReplica, type ReplicaProcess } from './processes.js'
@@ -31,9 +31,21 @@ async function eventually<T> (ms: number, probe: () => Promise<T>, done: (v: T) 
   }
 }
 
-t.test('three auth-center processes on one Redis: log in at A, refresh at B, kick at C; verifiers following A, B and C all refuse the kicked token; a key rotated at A signs at B and C; a client registered at A works at once at B and C', async (t) => {
+const STORY = 'log in at A, refresh at B, kick at C; verifiers following A, B and C all refuse the kicked token; a key rotated at A signs at B and C; a client registered at A works at once at B and C'
+
+t.test(`three auth-center processes on one Redis: ${STORY}`, async (t) => {
   const redis = await startRedis()
   t.teardown(() => redis.close())
+  await threeReplicas(t, { REDIS_URL: redis.url })
+})
+
+t.test(`three auth-center processes on one Redis Cluster (3 masters + 3 replicas): ${STORY}`, async (t) => {
+  const cluster = await startRedisCluster({ masters: 3, replicasPerMaster: 1 })
+  t.teardown(() => cluster.close())
+  await threeReplicas(t, { REDIS_CLUSTER_NODES: cluster.seeds })
+})
+
+async function threeReplicas (t: Test, store: Record<string, string>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'authcenter-three-'))
   t.teardown(() => rm(dir, { recursive: true, force: true }))
   // One feed reader per verifier, so the balancer can pin each verifier's feed to one replica.
@@ -45,7 +57,7 @@ t.test('three auth-center processes on one Redis: log in at A, refresh at B, kic
   // The balancer's port is the issuer, so it exists before the replicas (its targets are filled in below).
   const lb = await startPinningBalancer(t, pins, 0)
   const env = {
-    REDIS_URL: redis.url,
+    ...store,
     // Replicas share the store, so they share the key-encryption key too.
     AUTH_KEK: randomBytes(32).toString('base64url'),
     AUTH_ISSUER: lb.url,
@@ -142,5 +154,4 @@ t.test('three auth-center processes on one Redis: log in at A, refresh at B, kic
     t.equal(res.status, 401, `refused at ${r.name} at once`)
     t.equal((await res.json() as { error: string }).error, 'invalid_client')
   }
-})
-
+}
