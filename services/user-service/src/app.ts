@@ -22,6 +22,7 @@ import { createRedisProfileStore } from './profiles/redis-store.js'
 import type { ProfileStore } from './profiles/store.js'
 import { avatarRoutes } from './routes/avatars.js'
 import { healthRoutes } from './routes/health.js'
+import { lifecyclePlugin } from './shutdown.js'
 import { userRoutes } from './routes/user.js'
 
 // Embedding programs (the client SDK's tests, a combined server) build the config the way server.ts does.
@@ -92,6 +93,8 @@ export async function build (config: Config, options: BuildOptions = {}): Promis
     return reply.code(500).send({ statusCode: 500, code: INTERNAL_ERROR, error: STATUS_CODES[500], message: 'internal error' })
   })
 
+  // The draining flag /readyz reads; connections closed once idle during a drain (shutdown.ts).
+  await app.register(lifecyclePlugin)
   await app.register(securityHeaders, { hsts: config.authIssuer.startsWith('https:') })
   // Before every route: the document is collected from the routes as they are added.
   await app.register(openapi, config.publicUrl !== undefined ? { publicUrl: config.publicUrl } : {})

@@ -50,6 +50,10 @@ export const EnvSchema = Type.Object({
   METRICS_TOKEN: Type.Optional(Type.String({ pattern: '^[\\x21-\\x7e]{16,}$', expected: 'at least 16 printable characters without spaces' })),
   /** `true`: GET /metrics stays open in production without METRICS_TOKEN. Default `false`. */
   METRICS_PUBLIC: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')], { expected: 'true or false' })),
+  /** On SIGTERM: how long /readyz says 503 before the listener closes. Default `0s`. */
+  SHUTDOWN_DELAY: Type.Optional(Type.String({ pattern: '^\\s*[0-9]+\\s*(ms|s)?\\s*$', expected: 'a duration such as 5s or 500ms' })),
+  /** On SIGTERM: the exit comes at most this long after the signal. Default `10s`. */
+  SHUTDOWN_TIMEOUT: Type.Optional(Type.String({ pattern: '^\\s*[0-9]+\\s*(ms|s)?\\s*$', expected: 'a duration such as 10s or 500ms' })),
   /** pino level. Default `info`. */
   LOG_LEVEL: Type.Optional(Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
@@ -82,6 +86,10 @@ export interface Config {
   readonly metricsToken?: string | undefined
   /** GET /metrics stays open in production without a token. */
   readonly metricsPublic: boolean
+  /** On SIGTERM: /readyz 503 this long before the listener closes. */
+  readonly shutdownDelayMs: number
+  /** On SIGTERM: the exit comes at most this long after the signal. */
+  readonly shutdownTimeoutMs: number
 }
 
 const UNITS: Record<string, number> = {
@@ -170,8 +178,16 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: (e.LOG_LEVEL ?? 'info') as LogLevel,
     production: e.NODE_ENV === 'production',
     metricsToken: e.METRICS_TOKEN,
-    metricsPublic: e.METRICS_PUBLIC === 'true'
+    metricsPublic: e.METRICS_PUBLIC === 'true',
+    shutdownDelayMs: milliseconds(e.SHUTDOWN_DELAY ?? '0s'),
+    shutdownTimeoutMs: milliseconds(e.SHUTDOWN_TIMEOUT ?? '10s')
   })
+}
+
+/** `10s`, `500ms`, `3` (seconds), as the schema's pattern lets through. */
+function milliseconds (text: string): number {
+  const m = /^\s*([0-9]+)\s*(ms|s)?\s*$/.exec(text)!
+  return Number(m[1]) * (m[2] === 'ms' ? 1 : 1000)
 }
 
 /** The auth center's built-in development reader (services/auth-center/src/revocations/dev-client.ts). */

@@ -28,6 +28,8 @@ export const AvatarNotFoundError = createError('AVATAR_NOT_FOUND', 'no such avat
 export const MetricsUnauthorizedError = createError('METRICS_UNAUTHORIZED', 'GET /metrics wants Authorization: Bearer <METRICS_TOKEN>', 401)
 /** Any path no route serves; the body does not echo it. */
 export const NotFoundError = createError('NOT_FOUND', 'Not found', 404)
+/** GET /readyz after SIGTERM: this replica is draining. */
+export const ShuttingDownError = createError('SHUTTING_DOWN', 'This replica is shutting down: use another one', 503)
 /** The profile store did not answer in time (Redis down). Safe to retry. */
 export const StoreUnavailableError = createError('STORE_UNAVAILABLE', 'the profile store is unavailable, try again later', 503)
 
@@ -47,6 +49,7 @@ export const ERROR_CODES = [
   'STORE_UNAVAILABLE',
   'METRICS_UNAUTHORIZED',
   'NOT_FOUND',
+  'SHUTTING_DOWN',
   'INTERNAL_ERROR'
 ] as const
 

@@ -1,5 +1,6 @@
 import { build } from './app.js'
 import { loadConfig, type Config } from './config.js'
+import { shutdown } from './shutdown.js'
 
 let config: Config
 try {
@@ -16,11 +17,16 @@ const app = await build(config).catch((err: unknown) => {
 
 let closing = false
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, () => {
+  process.on(signal, () => {
     if (closing) return
     closing = true
-    app.log.info({ signal }, 'shutting down')
-    app.close().then(() => process.exit(0), (err: unknown) => {
+    app.log.info({ signal, delayMs: config.shutdownDelayMs, timeoutMs: config.shutdownTimeoutMs }, 'shutting down: draining')
+    // README "Graceful shutdown": /readyz 503, listener closed after SHUTDOWN_DELAY, requests in flight finish.
+    shutdown(app, { delayMs: config.shutdownDelayMs, timeoutMs: config.shutdownTimeoutMs }).then((outcome) => {
+      if (outcome === 'timeout') app.log.warn({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown: SHUTDOWN_TIMEOUT ran out, requests still in flight are cut')
+      else app.log.info('shutdown: drained')
+      process.exit(outcome === 'drained' ? 0 : 1)
+    }, (err: unknown) => {
       app.log.error({ err }, 'error while shutting down')
       process.exit(1)
     })

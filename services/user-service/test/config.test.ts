@@ -15,7 +15,9 @@ t.test('defaults', async (t) => {
     avatarMaxBytes: 2097152,
     logLevel: 'info',
     production: false,
-    metricsPublic: false
+    metricsPublic: false,
+    shutdownDelayMs: 0,
+    shutdownTimeoutMs: 10000
   })
   t.ok(Object.isFrozen(c), 'frozen')
 })

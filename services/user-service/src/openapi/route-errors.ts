@@ -9,6 +9,7 @@ import type { ErrorCode } from '../errors.js'
  */
 export const routeErrors: Readonly<Record<string, readonly ErrorCode[]>> = {
   'GET /healthz': [],
+  'GET /readyz': ['SHUTTING_DOWN'],
   'GET /user/mine': ['STORE_UNAVAILABLE'],
   'PUT /user/username': ['INVALID_USERNAME', 'STORE_UNAVAILABLE'],
   'GET /user/access/token': [],

@@ -40,7 +40,7 @@ t.test('GET /openapi.json is a valid OpenAPI 3.1 document', async (t) => {
 
 t.test('every registered route is in the document, and nothing else', async (t) => {
   const visible = routes.filter((r) => !HIDDEN.includes(r)).sort()
-  t.equal(visible.length, 6, 'healthz, three /user routes, the avatar upload and download')
+  t.equal(visible.length, 7, 'healthz, readyz, three /user routes, the avatar upload and download')
   t.same(operations.map((o) => o.key).sort(), visible)
   t.same(Object.keys(routeErrors).sort(), visible, 'route-errors.ts has one entry per route')
   for (const { key, op } of operations) t.type(op.summary, 'string', `${key} has a summary`)
