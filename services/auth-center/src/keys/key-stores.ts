@@ -1,16 +1,18 @@
 import { resolve } from 'node:path'
+import type { Postgres } from '../store/postgres/pool.js'
 import type { RedisClient } from '../store/redis/client.js'
 import type { Config } from '../config.js'
 import { createFileKeyStore } from './file-key-store.js'
 import { DEV_KEK, legacyDevKek, type KekRing } from './kek.js'
 import type { KeyStore } from './key-store.js'
+import { createPostgresKeyStore } from './postgres-key-store.js'
 import { createRedisKeyStore } from './redis-key-store.js'
 import { keySetCodec } from './sealed-key-set.js'
 
 export interface KeyStores {
-  /** Redis when replicas share keys, else the data directory. */
+  /** PostgreSQL (DATABASE_URL) or else Redis when replicas share keys, else the data directory. */
   store: KeyStore
-  /** The data directory behind Redis, so keys survive Redis losing its data. */
+  /** The data directory behind the shared store, so keys survive it losing its data. */
   mirror?: KeyStore
   keks: KekRing
   /** True when AUTH_KEK is unset and the published development KEK seals the keys. */
@@ -22,7 +24,7 @@ export interface KeyStores {
  * without one, the published development KEK). The auth center, keys:rotate and
  * kek:rotate all open the keys through here, so they agree on where and how.
  */
-export async function keyStores (config: Pick<Config, 'dataDir' | 'kek' | 'kekPrevious'>, redis?: RedisClient): Promise<KeyStores> {
+export async function keyStores (config: Pick<Config, 'dataDir' | 'kek' | 'kekPrevious'>, redis?: RedisClient, postgres?: Postgres): Promise<KeyStores> {
   const dataDir = resolve(config.dataDir)
   const devKek = config.kek === undefined
   const legacy = devKek ? await legacyDevKek(dataDir) : undefined
@@ -30,7 +32,10 @@ export async function keyStores (config: Pick<Config, 'dataDir' | 'kek' | 'kekPr
   const codec = keySetCodec(keks)
   const file = createFileKeyStore(dataDir, codec)
   return {
-    ...(redis === undefined ? { store: file } : { store: createRedisKeyStore(redis, codec), mirror: file }),
+    // Keys are durable state: with both, PostgreSQL holds them (Redis keeps only hot state).
+    ...(postgres !== undefined
+      ? { store: createPostgresKeyStore(postgres, codec), mirror: file }
+      : redis === undefined ? { store: file } : { store: createRedisKeyStore(redis, codec), mirror: file }),
     keks,
     devKek
   }

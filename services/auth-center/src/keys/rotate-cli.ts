@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig } from '../config.js'
+import { createPostgres } from '../store/postgres/pool.js'
 import { connectRedis } from '../store/redis-target.js'
 import { KekError } from './kek.js'
 import { KeyRing } from './key-ring.js'
@@ -12,9 +13,11 @@ import { keyStores } from './key-stores.js'
  */
 async function main (): Promise<void> {
   const config = loadConfig()
-  const redis = config.redis === undefined ? undefined : connectRedis(config.redis, { maxRetriesPerRequest: 1 })
+  // The keys are where the auth center keeps them: PostgreSQL when DATABASE_URL is set, else Redis (key-stores.ts).
+  const postgres = config.databaseUrl === undefined ? undefined : createPostgres(config.databaseUrl, { max: 1 })
+  const redis = config.redis === undefined || postgres !== undefined ? undefined : connectRedis(config.redis, { maxRetriesPerRequest: 1 })
   try {
-    const { keks: _keks, devKek: _dev, ...stores } = await keyStores(config, redis)
+    const { keks: _keks, devKek: _dev, ...stores } = await keyStores(config, redis, postgres)
     const ring = await KeyRing.open({ ...stores, alg: config.signingAlg, reloadIntervalMs: 0 })
     const before = ring.kid
     // The longest lifetime of a token this key may have signed.
@@ -22,6 +25,7 @@ async function main (): Promise<void> {
     process.stdout.write(`rotated signing key: ${before} -> ${kid} (${config.signingAlg}); ${before} stays in the JWKS for ${Math.round(config.accessTtlMs / 1000)} s\n`)
   } finally {
     redis?.disconnect()
+    await postgres?.close()
   }
 }
 

@@ -11,7 +11,8 @@ const Status = Type.Object({ status: Type.String(), store: Type.Optional(Type.St
  * sending new work before the listener closes: shutdown.ts).
  */
 const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  app.get('/healthz', { schema: { response: replies({ 200: Status }) } }, async () => ({ status: 'ok' }))
+  // Which driver holds the state (memory, redis, postgres, postgres+redis): known without asking it.
+  app.get('/healthz', { schema: { response: replies({ 200: Status }) } }, async () => ({ status: 'ok', store: app.deps.store.driver }))
   app.get('/readyz', { schema: { response: replies({ 200: Status }) } }, async () => {
     if (app.lifecycle.draining) throw new ShuttingDownError()
     await app.deps.store.ping()
