@@ -18,6 +18,7 @@ import metricsPlugin from './metrics/routes.js'
 import { createDirectoryStorage } from './avatars/directory-storage.js'
 import type { AvatarStorage } from './avatars/storage.js'
 import { createMemoryProfileStore } from './profiles/memory-store.js'
+import { createPostgresProfileStore } from './profiles/postgres-store.js'
 import { createRedisProfileStore } from './profiles/redis-store.js'
 import type { ProfileStore } from './profiles/store.js'
 import { avatarRoutes } from './routes/avatars.js'
@@ -150,10 +151,15 @@ export async function build (config: Config, options: BuildOptions = {}): Promis
 
   let profiles = options.profiles
   if (profiles === undefined) {
-    if (config.redisUrl !== undefined) {
+    if (config.databaseUrl !== undefined) {
+      // DATABASE_URL: profiles in PostgreSQL (migrations applied here); REDIS_URL then only holds the DPoP replay cache.
+      const postgres = await createPostgresProfileStore(config.databaseUrl)
+      app.addHook('onClose', async () => { await postgres.close() })
+      profiles = postgres
+    } else if (config.redisUrl !== undefined) {
       profiles = createRedisProfileStore(app.redis)
     } else {
-      app.log.warn('REDIS_URL is unset: profiles are kept in memory and lost on restart (development only)')
+      app.log.warn('DATABASE_URL and REDIS_URL are unset: profiles are kept in memory and lost on restart (development only)')
       profiles = createMemoryProfileStore()
     }
   }

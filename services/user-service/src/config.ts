@@ -27,7 +27,9 @@ export const EnvSchema = Type.Object({
   PUBLIC_URL: Type.Optional(Type.String({ pattern: '^https?://[^\\s/?#]+(/[^\\s?#]*)?$', expected: 'an http(s) URL without query, e.g. https://api.example.com' })),
   /** Where the public keys are; unset means "discover from the issuer's metadata". */
   AUTH_JWKS_URI: Type.Optional(Type.String({ pattern: '^https?://[^\\s]+$', expected: 'an http(s) URL' })),
-  /** Profile store; unset means the in-memory driver. */
+  /** Profile store in PostgreSQL (this service's own database); wins over REDIS_URL for profiles. Unset by default. */
+  DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://[^\\s]+$', expected: 'a postgres:// or postgresql:// URL' })),
+  /** Profile store (unless DATABASE_URL) and DPoP replay cache; unset means the in-memory driver. */
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://[^\\s]*$', expected: 'a redis:// or rediss:// URL' })),
   /**
    * The credential this service reads the auth center's revocation feed with (a client with
@@ -74,7 +76,9 @@ export interface Config {
   readonly publicUrl?: string | undefined
   /** Unset: the verifier discovers `jwks_uri` from the issuer's metadata. */
   readonly authJwksUri?: string | undefined
-  /** Unset: profiles live in memory and are lost on restart. */
+  /** Profiles in PostgreSQL (wins over redisUrl for profiles). */
+  readonly databaseUrl?: string | undefined
+  /** Unset (and no databaseUrl): profiles live in memory and are lost on restart. */
   readonly redisUrl?: string | undefined
   /** How the verifier follows revocations: the auth center's HTTP feed (the default) or its Redis as an ACL user. */
   readonly revocation: { readonly clientId: string, readonly clientSecret: string } | { readonly redisUrl: string }
@@ -121,7 +125,8 @@ export function parseSize (text: string): number | undefined {
   return Number.isSafeInteger(bytes) ? bytes : undefined
 }
 
-const SECRETS = new Set(['METRICS_TOKEN', 'REVOCATION_CLIENT_SECRET'])
+// DATABASE_URL carries the database password.
+const SECRETS = new Set(['METRICS_TOKEN', 'REVOCATION_CLIENT_SECRET', 'DATABASE_URL'])
 
 class ConfigError extends Error {
   constructor (variable: string, expected: string, got: unknown) {
@@ -172,6 +177,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     authAudience: e.AUTH_AUDIENCE ?? 'authcenter',
     publicUrl: e.PUBLIC_URL,
     authJwksUri: e.AUTH_JWKS_URI,
+    databaseUrl: e.DATABASE_URL,
     redisUrl,
     avatarDir: e.AVATAR_DIR ?? './.data/avatars',
     avatarMaxBytes,

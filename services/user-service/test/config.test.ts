@@ -9,6 +9,7 @@ t.test('defaults', async (t) => {
     authIssuer: 'http://localhost:4000',
     authAudience: 'authcenter',
     authJwksUri: undefined,
+    databaseUrl: undefined,
     redisUrl: undefined,
     revocation: { clientId: 'dev-revocations', clientSecret: 'dev-revocations-secret-not-for-production' },
     avatarDir: './.data/avatars',

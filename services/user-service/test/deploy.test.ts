@@ -12,7 +12,8 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
-import { freePort } from '@authcenter/testkit'
+import pg from 'pg'
+import { freePort, startPostgres } from '@authcenter/testkit'
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
 const run = promisify(execFile)
@@ -78,7 +79,11 @@ t.test('each service deployed with its production dependencies only starts, logs
   const issuer = `http://127.0.0.1:${authPort}`
   const ac = await startFrom(t, authDir, { AUTH_ISSUER: issuer, AUTH_DATA_DIR: join(tmp, 'keys'), SMS_TEST_OTP: `${MOBILE}:${OTP}` }, authPort)
   t.equal(ac.url, issuer)
-  const users = await startFrom(t, usersDir, { AUTH_ISSUER: issuer, AVATAR_DIR: join(tmp, 'avatars'), SHUTDOWN_DELAY: '3s' })
+  // Profiles in PostgreSQL: the deploy carries the migrations the store applies at start.
+  const postgres = await startPostgres()
+  t.teardown(() => postgres.close())
+  const databaseUrl = await postgres.newDatabase()
+  const users = await startFrom(t, usersDir, { AUTH_ISSUER: issuer, AVATAR_DIR: join(tmp, 'avatars'), DATABASE_URL: databaseUrl, SHUTDOWN_DELAY: '3s' })
 
   const login = await fetch(`${issuer}/auth/login`, {
     method: 'POST',
@@ -90,6 +95,14 @@ t.test('each service deployed with its production dependencies only starts, logs
   const mine = await fetch(`${users.url}/user/mine`, { headers: { authorization: `Bearer ${token}` } })
   t.equal(mine.status, 200, 'the deployed user service accepts the token')
   t.equal((await mine.json() as { id: string }).id, user.id)
+  const named = await fetch(`${users.url}/user/username`, {
+    method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ username: 'deployed' })
+  })
+  t.equal(named.status, 200, 'a profile change is stored')
+  const db = new pg.Client({ connectionString: databaseUrl })
+  await db.connect()
+  t.same((await db.query('SELECT id, username FROM profiles')).rows, [{ id: user.id, username: 'deployed' }], 'in PostgreSQL')
+  await db.end()
 
   users.kill()
   await users.logged('shutting down: draining')
@@ -117,6 +130,7 @@ t.test('docker-compose.yml: the demo cluster from the images, issuer http://loca
   }
   t.equal(services['user-service']!.build?.target, 'user-service')
   t.equal(services['user-service']!.environment?.AUTH_ISSUER, 'http://localhost:4000')
+  t.match(services['user-service']!.environment?.DATABASE_URL, /^postgres:\/\/users:.+@postgres:5432\/users$/, 'the user service\'s own database')
   t.equal(services['user-service']!.network_mode, 'service:proxy', 'the user service reaches http://localhost:4000 through the proxy')
   t.same(services.proxy!.ports, ['4000:4000', '4001:4001'], 'one port for the auth center, and the user service\'s')
   for (const [name, s] of Object.entries(services)) {

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import t from 'tap'
 import { Redis } from 'ioredis'
-import { startRedis } from '@authcenter/testkit'
+import pg from 'pg'
+import { startPostgres, startRedis } from '@authcenter/testkit'
+import { createPostgresProfileStore, type PostgresProfileStore } from '../../src/profiles/postgres-store.js'
 import { createMemoryProfileStore } from '../../src/profiles/memory-store.js'
 import { createRedisProfileStore } from '../../src/profiles/redis-store.js'
 import { profileStoreContract } from './store.contract.js'
@@ -44,6 +46,46 @@ t.test('redis driver', async (t) => {
       if (!ok) await new Promise((resolve) => setTimeout(resolve, 100))
     }
     t.ok(ok, 'works again after Redis came back')
+    t.equal((await store.get('1'))?.username, 'after')
+  })
+})
+
+t.test('postgres driver', async (t) => {
+  const pgServer = await startPostgres()
+  const stores: PostgresProfileStore[] = []
+  t.teardown(async () => {
+    for (const s of stores) await s.close()
+    await pgServer.close()
+  })
+  const make = async (url?: string): Promise<PostgresProfileStore> => {
+    const store = await createPostgresProfileStore(url ?? await pgServer.newDatabase())
+    stores.push(store)
+    return store
+  }
+
+  profileStoreContract(t, () => make())
+
+  t.test('migrations run once: a second store on the same database keeps the rows', async (t) => {
+    const url = await pgServer.newDatabase()
+    const first = await make(url)
+    await first.upsert('7', { username: 'seven' })
+    const second = await make(url)
+    t.equal((await second.get('7'))?.username, 'seven')
+    const client = new pg.Client({ connectionString: url })
+    await client.connect()
+    t.teardown(() => client.end())
+    t.same((await client.query('SELECT version FROM user_service_migrations ORDER BY version')).rows, [{ version: 1 }])
+  })
+
+  t.test('a PostgreSQL outage is STORE_UNAVAILABLE, and service resumes after', async (t) => {
+    const store = await make()
+    await store.upsert('1', { username: 'before' })
+    await pgServer.stop()
+    await t.rejects(store.get('1'), { code: 'STORE_UNAVAILABLE', statusCode: 503 })
+    await t.rejects(store.upsert('1', { username: 'during' }), { code: 'STORE_UNAVAILABLE' })
+    await pgServer.start()
+    t.equal((await store.get('1'))?.username, 'before', 'the data persisted')
+    await store.upsert('1', { username: 'after' })
     t.equal((await store.get('1'))?.username, 'after')
   })
 })
