@@ -62,7 +62,7 @@ const AuthorizeQuery = Type.Object({
  */
 export const routeDocs: Readonly<Record<string, RouteDoc>> = {
   'GET /healthz': { summary: 'Liveness: the process answers' },
-  'GET /readyz': { summary: 'Readiness: the store answers' },
+  'GET /readyz': { summary: 'Readiness: the store answers and no shutdown has begun', errors: ['SHUTTING_DOWN'] },
   'GET /.well-known/jwks.json': { summary: 'The public signing keys (current and those whose tokens may still be alive)' },
   'GET /.well-known/oauth-authorization-server': { summary: 'OAuth 2.0 authorization server metadata (RFC 8414)' },
   'GET /.well-known/openid-configuration': { summary: 'OpenID Connect discovery' },
