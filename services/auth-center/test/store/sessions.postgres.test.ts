@@ -1,0 +1,93 @@
+import { randomUUID } from 'node:crypto'
+import t from 'tap'
+import { createPostgresSessions } from '../../src/store/sessions/postgres.js'
+import { createPostgres } from '../../src/store/postgres/pool.js'
+import { sessionsContract } from './sessions.contract.js'
+import { newSession, pollUntil } from './contract-helpers.js'
+import { startMigratedPostgres } from './pg-template.js'
+
+const pg = await startMigratedPostgres([4])
+t.teardown(() => pg.close())
+
+await sessionsContract(t, 'postgres', async () => {
+  const { db } = await pg.fresh()
+  const sessions = createPostgresSessions(db)
+  return { sessions, teardown: async () => { await sessions.closeSessions(); await db.close() } }
+})
+
+t.test('a revocation at store A reaches a subscriber on store B (another pool, same database) through LISTEN/NOTIFY, with its cursor', async (t) => {
+  const { url, db: dbA } = await pg.fresh()
+  const dbB = createPostgres(url)
+  const a = createPostgresSessions(dbA)
+  const b = createPostgresSessions(dbB)
+  t.teardown(async () => { await a.closeSessions(); await b.closeSessions(); await dbB.close() })
+  const heard: Array<[string, string]> = []
+  t.teardown(b.subscribeRevocations((m, c) => { heard.push([m, c]) }))
+  const snapshot = await b.denylist()
+  const now = Date.now()
+  const s = newSession(randomUUID(), now)
+  await a.createSession(s)
+  await a.revokeSession(s.id, 'logout', now)
+  await pollUntil(async () => heard.length === 1)
+  const logged = await b.revocationsAfter(snapshot.cursor, 10)
+  t.equal(logged?.length, 1)
+  t.strictSame(heard, [[logged![0]!.message, logged![0]!.cursor]], 'the message and cursor the log holds')
+  t.equal(heard[0]![0], `s:${s.id}=${now}:${now + 125_000}`)
+})
+
+t.test('64 concurrent rotations of one gen on PostgreSQL, across two pools: exactly one rotated', async (t) => {
+  const { url, db: dbA } = await pg.fresh()
+  const dbB = createPostgres(url)
+  const a = createPostgresSessions(dbA)
+  const b = createPostgresSessions(dbB)
+  t.teardown(async () => { await a.closeSessions(); await b.closeSessions(); await dbB.close() })
+  const now = Date.now()
+  const s = newSession(randomUUID(), now)
+  await a.createSession(s)
+  const results = await Promise.all(Array.from({ length: 64 }, async (_v, i) =>
+    await (i % 2 === 0 ? a : b).rotateRefresh({ sessionId: s.id, presentedGen: 1, now, graceMs: 10_000, newExpiresAt: now + 60_000 })))
+  t.equal(results.filter((r) => r.status === 'rotated').length, 1)
+  t.equal(results.filter((r) => r.status === 'grace').length, 63)
+  t.equal((await b.getSession(s.id))?.refreshGen, 2)
+})
+
+t.test('the feed log is trimmed past feedLogMax: an old cursor is null, a recent one resumes', async (t) => {
+  const { db } = await pg.fresh()
+  const sessions = createPostgresSessions(db, { feedLogMax: 10 })
+  t.teardown(async () => { await sessions.closeSessions() })
+  const first = await sessions.denylist()
+  const now = Date.now()
+  for (let i = 0; i < 25; i++) await sessions.revokeUserSessions(`trim-${i}`, 'admin', now)
+  t.equal(await sessions.revocationsAfter(first.cursor, 100), null, 'trimmed past the first cursor: reload')
+  const recent = await sessions.denylist()
+  await sessions.revokeUserSessions('trim-last', 'admin', now)
+  const after = await sessions.revocationsAfter(recent.cursor, 100)
+  t.strictSame(after?.map((e) => e.message), [`u:trim-last=${now}:${now + 125_000}`])
+})
+
+t.test('the subscriber survives a PostgreSQL restart and delivers what was logged while it was away', async (t) => {
+  const { url, db: dbA } = await pg.fresh()
+  const dbB = createPostgres(url)
+  const a = createPostgresSessions(dbA)
+  const b = createPostgresSessions(dbB)
+  t.teardown(async () => { await a.closeSessions(); await b.closeSessions(); await dbB.close() })
+  const heard: Array<[string, string]> = []
+  t.teardown(b.subscribeRevocations((m, c) => { heard.push([m, c]) }))
+  const snapshot = await b.denylist()
+  const now = Date.now()
+  const ids = ['before', 'while', 'after'].map((n) => `${n}-${randomUUID()}`)
+  for (const id of ids) await a.createSession(newSession('restart-user', now, { id }))
+  await a.revokeSession(ids[0]!, 'logout', now)
+  await pollUntil(async () => heard.length === 1)
+
+  await pg.server.stop()
+  await t.rejects(a.revokeSession(ids[1]!, 'logout', now), { code: 'STORE_UNAVAILABLE' }, 'down: the store says so')
+  await pg.server.start()
+  // The first statements after the restart may meet a pool connection the restart closed.
+  await pollUntil(async () => await a.revokeSession(ids[1]!, 'logout', now).then(() => true, () => false), 10_000)
+  await a.revokeSession(ids[2]!, 'logout', now)
+  await pollUntil(async () => heard.length === 3, 10_000)
+  const logged = await b.revocationsAfter(snapshot.cursor, 10)
+  t.strictSame(heard, logged!.map((e) => [e.message, e.cursor]), 'each once, in log order, with its cursor')
+  t.strictSame(heard.map(([m]) => m.slice(0, m.indexOf('='))), ids.map((id) => `s:${id}`))
+})
