@@ -24,11 +24,14 @@ export interface ShutdownOptions {
 export const lifecyclePlugin = fp(async (app) => {
   const state = { draining: false }
   app.decorate('lifecycle', state)
-  app.addHook('onRequest', async (_request, reply) => {
+  // Callback hooks, not async ones: no promise per request on the hot path.
+  app.addHook('onRequest', (_request, reply, done) => {
     if (state.draining) reply.header('connection', 'close')
+    done()
   })
-  app.addHook('onResponse', async () => {
+  app.addHook('onResponse', (_request, _reply, done) => {
     if (state.draining) setImmediate(() => { app.server.closeIdleConnections() })
+    done()
   })
 }, { name: 'authcenter-lifecycle', fastify: '5.x' })
 

@@ -17,11 +17,14 @@ declare module 'fastify' {
 export const lifecyclePlugin = fp(async (app) => {
   const state = { draining: false }
   app.decorate('lifecycle', state)
-  app.addHook('onRequest', async (_request, reply) => {
+  // Callback hooks, not async ones: no promise per request on the hot path.
+  app.addHook('onRequest', (_request, reply, done) => {
     if (state.draining) reply.header('connection', 'close')
+    done()
   })
-  app.addHook('onResponse', async () => {
+  app.addHook('onResponse', (_request, _reply, done) => {
     if (state.draining) setImmediate(() => { app.server.closeIdleConnections() })
+    done()
   })
 }, { name: 'user-service-lifecycle', fastify: '5.x' })
 
