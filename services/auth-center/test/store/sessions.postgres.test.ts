@@ -91,3 +91,28 @@ t.test('the subscriber survives a PostgreSQL restart and delivers what was logge
   t.strictSame(heard, logged!.map((e) => [e.message, e.cursor]), 'each once, in log order, with its cursor')
   t.strictSame(heard.map(([m]) => m.slice(0, m.indexOf('='))), ids.map((id) => `s:${id}`))
 })
+
+t.test('a revocation made while the subscriber\'s connection is cut comes from the log when it is back', async (t) => {
+  const { url, db: dbA } = await pg.fresh()
+  const dbB = createPostgres(url)
+  const a = createPostgresSessions(dbA)
+  const b = createPostgresSessions(dbB)
+  t.teardown(async () => { await a.closeSessions(); await b.closeSessions(); await dbB.close() })
+  const heard: string[] = []
+  t.teardown(b.subscribeRevocations((m) => { heard.push(m) }))
+  await b.denylist()
+  const now = Date.now()
+  const id = `gap-${randomUUID()}`
+  await a.createSession(newSession('gap-user', now, { id }))
+  // Cut B's LISTEN connection, then revoke at once: B waits 200 ms before it connects again,
+  // so the notification goes out while nothing of B listens and only the catch-up from the
+  // log can deliver it (on a machine too loaded to revoke within 200 ms, NOTIFY delivers it).
+  await dbA.transaction(async (tx) => {
+    const { rows } = await tx.query(
+      "SELECT pg_terminate_backend(pid) AS cut FROM pg_stat_activity WHERE application_name = 'authcenter-revocations' AND datname = current_database()")
+    t.strictSame(rows.map((r) => r.cut), [true], 'one listening connection, cut')
+  })
+  await a.revokeSession(id, 'logout', now)
+  await pollUntil(async () => heard.length === 1, 10_000)
+  t.strictSame(heard, [`s:${id}=${now}:${now + 125_000}`])
+})
