@@ -1,5 +1,5 @@
 import type {
-  AuthCode, CodeReplay, Consent, RateResult, RevocationListener, RiskEvent, RotateInput, RotateResult, Session, SmsCheckResult, SmsIssueResult, Store, User
+  AuthCode, CodeReplay, Consent, RateResult, RevocationListener, RotateInput, RotateResult, Session, SmsCheckResult, SmsIssueResult, Store, User
 } from './store.js'
 import type { LoggedRevocation, StoredClient } from './store.js'
 import {
@@ -7,8 +7,9 @@ import {
   parseCursor, parseDenyValue, sessionField, userField
 } from './denylist.js'
 import {
-  REUSED_REASON, RISK_EVENTS_KEPT, assertCandidate, assertSmsOptions, assertWindow, byCreatedAt, decideRotation, isLive, sessionRetentionMs
+  REUSED_REASON, assertCandidate, assertSmsOptions, assertWindow, byCreatedAt, decideRotation, isLive, sessionRetentionMs
 } from './rules.js'
+import { createMemoryEvents } from './events/memory.js'
 
 export interface MemoryStoreOptions {
   /** How often expired codes, counters and sessions are dropped (default 60 s). */
@@ -62,7 +63,6 @@ export function createMemoryStore (opts: MemoryStoreOptions = {}): Store {
   const deny = new Map<string, string>()
   /** markOnce keys → deadline. */
   const markers = new Map<string, number>()
-  const riskEvents = new Map<string, RiskEvent[]>()
   /** OAuth2: code id → grant; code id → "used" marker (pending | replayed | session id); user → client → consent. */
   const authCodes = new Map<string, { code: AuthCode, deadline: number }>()
   const usedCodes = new Map<string, { state: string, deadline: number }>()
@@ -368,16 +368,8 @@ export function createMemoryStore (opts: MemoryStoreOptions = {}): Store {
       return true
     },
 
-    async addRiskEvent (event) {
-      const list = riskEvents.get(event.userId) ?? []
-      list.unshift(withoutUndefined({ ...event }))
-      if (list.length > RISK_EVENTS_KEPT) list.length = RISK_EVENTS_KEPT
-      riskEvents.set(event.userId, list)
-    },
-
-    async listRiskEvents (userId) {
-      return (riskEvents.get(userId) ?? []).map((e) => ({ ...e }))
-    },
+    // The audit log (and the risk events, a view of it): its own part, events/memory.ts.
+    ...createMemoryEvents(),
 
     async saveAuthCode (codeId, code, ttlMs) {
       authCodes.set(codeId, { code: withoutUndefined({ ...code }), deadline: Date.now() + ttlMs })

@@ -1,14 +1,15 @@
 import { Cluster, type RedisOptions } from 'ioredis'
 import { StoreUnavailableError } from '../errors.js'
-import type { AuthCode, Consent, RevocationListener, RiskEvent, RotateStatus, Session, SmsCheckResult, Store } from './store.js'
+import type { AuthCode, Consent, RevocationListener, RotateStatus, Session, SmsCheckResult, Store } from './store.js'
 import type { LoggedRevocation, StoredClient } from './store.js'
 import {
   DEFAULT_DENY_TTL_MS, DEFAULT_FEED_LOG_MAX, assertDenyTtl, comparePositions, denyMessage, epochTag, formatCursor, newEpoch, parseCursor,
   sessionField, userField
 } from './denylist.js'
 import {
-  REUSED_REASON, RISK_EVENTS_KEPT, RISK_EVENTS_TTL_MS, assertCandidate, assertSmsOptions, assertWindow, byCreatedAt, isLive, sessionRetentionMs
+  REUSED_REASON, assertCandidate, assertSmsOptions, assertWindow, byCreatedAt, isLive, sessionRetentionMs
 } from './rules.js'
+import { createRedisEvents } from './events/redis.js'
 import { decodeSession, decodeUser, encodeSession, encodeUser, flatToHash } from './redis-codec.js'
 import {
   CHECK_SMS_CODE, CREATE_SESSION, ENSURE_EPOCH, FEED_HEAD, GET_OR_CREATE_USER, HIT, INDEX_SESSION, ISSUE_SMS_CODE, RELEASE_HIT,
@@ -358,19 +359,8 @@ export function createRedisStore (client: RedisClient, opts: RedisStoreOptions =
       return (await io(async () => await client.set(key.marker(markKey), '1', 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX'))) === 'OK'
     },
 
-    async addRiskEvent (event) {
-      const k = key.risk(event.userId)
-      await io(async () => await client.multi()
-        .lpush(k, JSON.stringify(event))
-        .ltrim(k, 0, RISK_EVENTS_KEPT - 1)
-        .pexpire(k, RISK_EVENTS_TTL_MS)
-        .exec())
-    },
-
-    async listRiskEvents (userId) {
-      const raw = await io(async () => await client.lrange(key.risk(userId), 0, -1))
-      return raw.map((r) => JSON.parse(r) as RiskEvent)
-    },
+    // The audit log (and the risk events, a view of it): its own part, events/redis.ts.
+    ...createRedisEvents(client, { prefix }),
 
     async saveAuthCode (codeId, code, ttlMs) {
       await io(async () => await client.set(key.authCode(codeId), JSON.stringify(code), 'PX', Math.max(1, Math.ceil(ttlMs))))
@@ -593,7 +583,6 @@ function keys (prefix: string) {
     authCode: (codeId: string) => `${prefix}code:{${codeId}}`,
     usedCode: (codeId: string) => `${prefix}code:{${codeId}}:used`,
     consents: (userId: string) => `${prefix}u:{${userId}}:consents`,
-    risk: (userId: string) => `${prefix}u:{${userId}}:risk`,
     // OAuth2 clients of the admin API
     client: (clientId: string) => `${prefix}client:{${clientId}}`,
     clientSessions: (clientId: string) => `${prefix}client:{${clientId}}:sessions`,

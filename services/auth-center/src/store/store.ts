@@ -29,7 +29,7 @@ export type {
 export type { SmsCheckResult, SmsIssueResult, RateResult, CodeStore } from './codes/codes.js'
 export type { AuthCode, Consent, CodeReplay, OAuthStore } from './oauth/oauth.js'
 export type { StoredClient, ClientStore } from './clients/clients.js'
-export type { RiskEvent, EventStore } from './events/events.js'
+export type { RiskEvent, EventStore, SecurityEvent, SecurityEventType, NewSecurityEvent, EventQuery, EventPage } from './events/events.js'
 
 import type { UserStore } from './users/users.js'
 import type { SessionStore } from './sessions/sessions.js'
