@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
-import t from 'tap'
-import { createPostgresSessions } from '../../src/store/sessions/postgres.js'
-import { createPostgres } from '../../src/store/postgres/pool.js'
+import t, { type Test } from 'tap'
+import { createPostgresSessions, type PostgresSessions } from '../../src/store/sessions/postgres.js'
+import { createPostgres, type Postgres } from '../../src/store/postgres/pool.js'
 import { sessionsContract } from './sessions.contract.js'
 import { newSession, pollUntil } from './contract-helpers.js'
 import { startMigratedPostgres } from './pg-template.js'
@@ -15,12 +15,18 @@ await sessionsContract(t, 'postgres', async () => {
   return { sessions, teardown: async () => { await sessions.closeSessions(); await db.close() } }
 })
 
-t.test('a revocation at store A reaches a subscriber on store B (another pool, same database) through LISTEN/NOTIFY, with its cursor', async (t) => {
+/** Two stores on one fresh database, each on its own pool: two replicas. */
+async function twoStores (t: Test): Promise<{ a: PostgresSessions, b: PostgresSessions, dbA: Postgres }> {
   const { url, db: dbA } = await pg.fresh()
   const dbB = createPostgres(url)
   const a = createPostgresSessions(dbA)
   const b = createPostgresSessions(dbB)
   t.teardown(async () => { await a.closeSessions(); await b.closeSessions(); await dbB.close() })
+  return { a, b, dbA }
+}
+
+t.test('a revocation at store A reaches a subscriber on store B (another pool, same database) through LISTEN/NOTIFY, with its cursor', async (t) => {
+  const { a, b } = await twoStores(t)
   const heard: Array<[string, string]> = []
   t.teardown(b.subscribeRevocations((m, c) => { heard.push([m, c]) }))
   const snapshot = await b.denylist()
@@ -36,11 +42,7 @@ t.test('a revocation at store A reaches a subscriber on store B (another pool, s
 })
 
 t.test('64 concurrent rotations of one gen on PostgreSQL, across two pools: exactly one rotated', async (t) => {
-  const { url, db: dbA } = await pg.fresh()
-  const dbB = createPostgres(url)
-  const a = createPostgresSessions(dbA)
-  const b = createPostgresSessions(dbB)
-  t.teardown(async () => { await a.closeSessions(); await b.closeSessions(); await dbB.close() })
+  const { a, b } = await twoStores(t)
   const now = Date.now()
   const s = newSession(randomUUID(), now)
   await a.createSession(s)
@@ -66,11 +68,7 @@ t.test('the feed log is trimmed past feedLogMax: an old cursor is null, a recent
 })
 
 t.test('the subscriber survives a PostgreSQL restart and delivers what was logged while it was away', async (t) => {
-  const { url, db: dbA } = await pg.fresh()
-  const dbB = createPostgres(url)
-  const a = createPostgresSessions(dbA)
-  const b = createPostgresSessions(dbB)
-  t.teardown(async () => { await a.closeSessions(); await b.closeSessions(); await dbB.close() })
+  const { a, b } = await twoStores(t)
   const heard: Array<[string, string]> = []
   t.teardown(b.subscribeRevocations((m, c) => { heard.push([m, c]) }))
   const snapshot = await b.denylist()
@@ -93,11 +91,7 @@ t.test('the subscriber survives a PostgreSQL restart and delivers what was logge
 })
 
 t.test('a revocation made while the subscriber\'s connection is cut comes from the log when it is back', async (t) => {
-  const { url, db: dbA } = await pg.fresh()
-  const dbB = createPostgres(url)
-  const a = createPostgresSessions(dbA)
-  const b = createPostgresSessions(dbB)
-  t.teardown(async () => { await a.closeSessions(); await b.closeSessions(); await dbB.close() })
+  const { a, b, dbA } = await twoStores(t)
   const heard: string[] = []
   t.teardown(b.subscribeRevocations((m) => { heard.push(m) }))
   await b.denylist()
