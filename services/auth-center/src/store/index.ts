@@ -3,4 +3,4 @@ export type {
 } from './store.js'
 export { createMemoryStore, type MemoryStoreOptions } from './memory-store.js'
 export { createRedisStore, redisClientOptions, type RedisStoreOptions } from './redis-store.js'
-export type { RedisClient } from './redis-scripts.js'
+export type { RedisClient } from './redis/client.js'
