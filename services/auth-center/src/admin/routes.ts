@@ -9,6 +9,7 @@ import { AdminSessionView, SessionId, viewSession } from '../sessions/view.js'
 import { presentedToken, resourceChallenge } from '../auth/resource-token.js'
 import { adminTokenVerdict } from './admin-token.js'
 import { adminClientRoutes } from './clients.js'
+import { adminEventRoutes } from './events.js'
 
 export interface AdminOptions {
   /**
@@ -67,6 +68,7 @@ const adminRoutes: FastifyPluginAsyncTypebox<AdminOptions> = async (app, opts) =
   })
 
   adminClientRoutes(app)
+  adminEventRoutes(app)
 
   async function mustExist (userId: string): Promise<void> {
     if (await app.deps.store.getUser(userId) === null) throw new UserNotFoundError()

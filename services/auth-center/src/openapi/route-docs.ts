@@ -113,5 +113,6 @@ export const routeDocs: Readonly<Record<string, RouteDoc>> = {
   'POST /admin/users/{id}/logout': { summary: 'Force-logout every session of a user', security: ADMIN, errors: [...ADMIN_ERRORS, 'USER_NOT_FOUND'] },
   'DELETE /admin/sessions/{id}': { summary: 'Revoke one session', security: ADMIN, errors: [...ADMIN_ERRORS, 'SESSION_NOT_FOUND'] },
   'GET /admin/users/{id}/sessions': { summary: 'A user\'s live sessions', security: ADMIN, errors: [...ADMIN_ERRORS, 'USER_NOT_FOUND'] },
-  'GET /admin/users/{id}/risk-events': { summary: 'A user\'s security events (refresh from another device, reuse, …)', security: ADMIN, errors: [...ADMIN_ERRORS, 'USER_NOT_FOUND'] }
+  'GET /admin/users/{id}/risk-events': { summary: 'A user\'s security events (refresh from another device, reuse, …)', security: ADMIN, errors: [...ADMIN_ERRORS, 'USER_NOT_FOUND'] },
+  'GET /admin/events': { summary: 'The audit log: filter by user, type (comma-separated) and time; paginated by next_cursor', security: ADMIN, errors: [...ADMIN_ERRORS, 'FST_ERR_VALIDATION'] }
 }
