@@ -56,6 +56,7 @@ const EnvSchema = Type.Object({
   // Checked below, with a message that never repeats the secret.
   METRICS_TOKEN: Type.Optional(Type.String()),
   METRICS_PUBLIC: Type.Union([Type.Literal('true'), Type.Literal('false')], { default: 'false' }),
+  AUDIT_RETENTION_DAYS: Type.String({ default: '90', pattern: '^[1-9]\\d{0,4}$' }),
   // On SIGTERM: /readyz is 503 for SHUTDOWN_DELAY, then the listener closes; exit at most SHUTDOWN_TIMEOUT after the signal (shutdown.ts).
   SHUTDOWN_DELAY: Type.String({ default: '0s' }),
   SHUTDOWN_TIMEOUT: Type.String({ default: '10s' })
@@ -124,6 +125,8 @@ export interface Config {
   metricsToken?: string
   /** METRICS_PUBLIC=true: GET /metrics stays open in production without a token. */
   metricsPublic: boolean
+  /** AUDIT_RETENTION_DAYS: security events older than this are deleted (events/retention.ts). */
+  auditRetentionMs: number
   /** On SIGTERM, how long /readyz says 503 before the listener closes (shutdown.ts). */
   shutdownDelayMs: number
   /** On SIGTERM, the exit comes at most this long after the signal. */
@@ -217,6 +220,7 @@ export function loadConfig (input: EnvInput = process.env): Readonly<Config> {
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     metricsToken: env.METRICS_TOKEN,
     metricsPublic: env.METRICS_PUBLIC === 'true',
+    auditRetentionMs: Number(env.AUDIT_RETENTION_DAYS) * 86_400_000,
     shutdownDelayMs: /^\s*0+\s*(ms|s)?\s*$/.test(env.SHUTDOWN_DELAY) ? 0 : duration('SHUTDOWN_DELAY', env.SHUTDOWN_DELAY),
     shutdownTimeoutMs: duration('SHUTDOWN_TIMEOUT', env.SHUTDOWN_TIMEOUT),
     ...keks
