@@ -35,6 +35,9 @@ import { createWebhookSender } from './sms/webhook-sender.js'
 import { DENYLIST_PRUNE_INTERVAL_MS, createRevocationFeed, denyTtlMs, type RevocationFeed } from './sessions/revocation-feed.js'
 import { createMemoryStore } from './store/memory-store.js'
 import { createRedisStore, redisClientOptions } from './store/redis-store.js'
+import { createPostgresStore } from './store/postgres-store.js'
+import { migrate } from './store/postgres/migrate.js'
+import { createPostgres, type Postgres } from './store/postgres/pool.js'
 import { watchConnection } from './store/redis/connection.js'
 import type { RedisClient } from './store/redis/client.js'
 import { connectRedis, describeRedisTarget } from './store/redis-target.js'
@@ -110,19 +113,37 @@ export async function build (config: Readonly<Config>, opts: BuildOptions = {}):
   // Denylist entries live until no access token they cover can be alive.
   const denyTtl = denyTtlMs(clients)
   let store: Store
+  let postgres: Postgres | undefined
+  if (config.databaseUrl !== undefined) {
+    // Replicas starting together take turns on an advisory lock; the first applies what is pending.
+    const { applied, version } = await migrate(config.databaseUrl)
+    app.log.info({ applied: applied.map((m) => `${String(m.version).padStart(4, '0')}_${m.name}`), version }, 'postgres: schema migrated')
+    postgres = createPostgres(config.databaseUrl, {
+      max: config.databasePoolMax,
+      onConnectionChange: (up, err) => {
+        if (up) app.log.info('postgres: connected again')
+        else app.log.warn({ err: err?.message }, 'postgres: connection lost, reconnecting (requests answer 503 STORE_UNAVAILABLE meanwhile)')
+      }
+    })
+  }
   if (config.redis !== undefined) {
     // Built here rather than from a url by @fastify/redis, which can make neither a Cluster nor a Sentinel client; it waits for `ready` and quits it on close.
     await app.register(fastifyRedis, { client: connectRedis(config.redis, redisClientOptions), closeClient: true })
-    app.log.info({ redis: describeRedisTarget(config.redis) }, 'store: redis')
+    app.log.info({ redis: describeRedisTarget(config.redis), postgres: postgres !== undefined }, postgres !== undefined ? 'store: postgres+redis' : 'store: redis')
     watchConnection(app)
-    store = createRedisStore(app.redis as RedisClient, { denyTtlMs: denyTtl })
+    store = postgres !== undefined
+      ? createPostgresStore(postgres, { denyTtlMs: denyTtl, redis: app.redis as RedisClient })
+      : createRedisStore(app.redis as RedisClient, { denyTtlMs: denyTtl })
+  } else if (postgres !== undefined) {
+    app.log.info('store: postgres')
+    store = createPostgresStore(postgres, { denyTtlMs: denyTtl })
   } else {
     store = createMemoryStore({ denyTtlMs: denyTtl })
-    app.log.warn('REDIS_URL is not set: using the memory store, all sessions and accounts are lost on restart')
+    app.log.warn('neither DATABASE_URL nor REDIS_URL is set: using the memory store, all sessions and accounts are lost on restart')
   }
 
   // Sealed under AUTH_KEK; a KEK that opens nothing stops the start (KekError), never new keys.
-  const { keks: _keks, devKek, ...keyStore } = await keyStores(config, config.redis !== undefined ? app.redis as RedisClient : undefined)
+  const { keks: _keks, devKek, ...keyStore } = await keyStores(config, config.redis !== undefined ? app.redis as RedisClient : undefined, postgres)
   if (devKek) app.log.warn('AUTH_KEK is not set: keys are sealed with the published development KEK, which protects nothing; set AUTH_KEK (pnpm --filter @authcenter/auth-center kek:generate) outside development')
   const keys = await KeyRing.open({
     ...keyStore,
@@ -132,7 +153,8 @@ export async function build (config: Readonly<Config>, opts: BuildOptions = {}):
     onScheduled: (kid, activatesAt) => { app.log.info({ kid, activatesAt: new Date(activatesAt).toISOString() }, 'signing key published ahead of its turn (AUTH_KEY_ROTATION_INTERVAL)') },
     onReloadError: (err) => { app.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'reloading the signing keys failed; signing with the keys in memory') }
   }).catch(async (err: unknown) => {
-    // Close the Redis connection opened above, so a caller that handles the error is not left with it.
+    // Close the connections opened above, so a caller that handles the error is not left with them.
+    await store.close().catch(() => {})
     await app.close().catch(() => {})
     throw err
   })
