@@ -20,10 +20,10 @@ import { load, type LoadResult } from './load.js'
 
 const AUTH_CENTER_DIR = join(BENCH_DIR, '..', 'services', 'auth-center')
 const SERVER_JS = join(AUTH_CENTER_DIR, 'dist', 'server.js')
-const CODE = '123456'
+export const CODE = '123456'
 // Many distinct users, so that a user's session count stays realistic (a few devices):
 // 4000 test numbers fit one environment variable (< 128 KiB).
-const MOBILES = Array.from({ length: 4000 }, (_, i) => `+86138${String(i).padStart(8, '0')}`)
+export const MOBILES = Array.from({ length: 4000 }, (_, i) => `+86138${String(i).padStart(8, '0')}`)
 
 const OURS_LOGIN = 'auth center: POST /auth/login (test OTP)'
 const OURS_REFRESH = 'auth center: POST /auth/refresh'
@@ -32,7 +32,7 @@ const OIDC_CC_MEM = 'oidc-provider: client_credentials (memory adapter)'
 const OIDC_REFRESH = 'oidc-provider: refresh_token (Redis adapter)'
 const OIDC_REFRESH_MEM = 'oidc-provider: refresh_token (memory adapter)'
 
-interface Oidc { child: ChildProcess, base: string, clientId: string, clientSecret: string }
+export interface Oidc { child: ChildProcess, base: string, clientId: string, clientSecret: string }
 
 async function waitHttp (url: string, child: ChildProcess, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
@@ -48,7 +48,8 @@ async function waitHttp (url: string, child: ChildProcess, timeoutMs = 20_000): 
   throw new Error(`${url} did not answer within ${timeoutMs} ms`)
 }
 
-async function startAuthCenter (redisUrl: string): Promise<{ child: ChildProcess, base: string, dataDir: string, stderr: () => string }> {
+/** The auth center as a process; `storeEnv` picks its store (REDIS_URL, DATABASE_URL or both). */
+export async function startAuthCenter (storeEnv: Record<string, string>): Promise<{ child: ChildProcess, base: string, dataDir: string, stderr: () => string }> {
   if (!existsSync(SERVER_JS)) throw new Error(`${SERVER_JS} is missing: run pnpm build first`)
   const port = await freePort()
   const dataDir = mkdtempSync(join(tmpdir(), 'authcenter-bench-'))
@@ -59,7 +60,7 @@ async function startAuthCenter (redisUrl: string): Promise<{ child: ChildProcess
       PATH: process.env.PATH,
       HOST: '127.0.0.1',
       PORT: String(port),
-      REDIS_URL: redisUrl,
+      ...storeEnv,
       AUTH_DATA_DIR: dataDir,
       AUTH_ISSUER: 'http://127.0.0.1:' + port,
       SMS_TEST_OTP: MOBILES.map((m) => `${m}:${CODE}`).join(','),
@@ -80,13 +81,13 @@ async function startAuthCenter (redisUrl: string): Promise<{ child: ChildProcess
   return { child, base, dataDir, stderr: () => stderr }
 }
 
-async function startOidc (redisUrl: string | undefined): Promise<Oidc> {
+export async function startOidc (redisUrl: string | undefined): Promise<Oidc> {
   const { child, message } = await forkTs<{ port: number, clientId: string, clientSecret: string }>(
     'servers/oidc-server.ts', [], { env: redisUrl !== undefined ? { BENCH_REDIS_URL: redisUrl } : {} })
   return { child, base: `http://127.0.0.1:${message.port}`, clientId: message.clientId, clientSecret: message.clientSecret }
 }
 
-async function login (base: string, i: number): Promise<string> {
+export async function login (base: string, i: number): Promise<string> {
   const r = await fetch(`${base}/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -97,7 +98,7 @@ async function login (base: string, i: number): Promise<string> {
   return body.refresh_token
 }
 
-async function mint (oidc: Oidc, n: number): Promise<string[]> {
+export async function mint (oidc: Oidc, n: number): Promise<string[]> {
   const r = await fetch(`${oidc.base}/bench/mint?n=${n}`, { method: 'POST' })
   if (r.status !== 200) throw new Error(`mint answered ${r.status}: ${(await r.text()).slice(0, 300)}`)
   return (await r.json() as { tokens: string[] }).tokens
@@ -109,7 +110,7 @@ async function mint (oidc: Oidc, n: number): Promise<string[]> {
  * every session's chain is strictly sequential (no reuse, no grace).
  * A failed exchange loses its chain; a spare session takes its place.
  */
-function chained (queue: string[], spares: string[], path: string, contentType: string, encode: (token: string) => string): {
+export function chained (queue: string[], spares: string[], path: string, contentType: string, encode: (token: string) => string): {
   requests: autocannon.Request[]
   stats: { lostChains: number }
 } {
@@ -158,7 +159,7 @@ export async function runAuthCenter (opts: Options): Promise<Result> {
 
     let ours: { base: string } | undefined
     try {
-      const s = await startAuthCenter(redisOurs.url)
+      const s = await startAuthCenter({ REDIS_URL: redisOurs.url })
       children.push(s.child)
       dataDir = s.dataDir
       ours = s
@@ -346,11 +347,11 @@ export async function runAuthCenter (opts: Options): Promise<Result> {
 }
 
 /** For an abnormal exit (timeout, signal, crash): redis-server is not our child's child, so ask it to stop (best effort). */
-function shutdownRedis (port: number): void {
+export function shutdownRedis (port: number): void {
   spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'shutdown', 'nosave'], { stdio: 'ignore', timeout: 2000 })
 }
 
-function redisVersion (): string {
+export function redisVersion (): string {
   try {
     const out = execFileSync(process.env.REDIS_SERVER_BIN ?? 'redis-server', ['--version'], { encoding: 'utf8' }) as string
     return /v=(\S+)/.exec(out)?.[1] ?? 'unknown'
