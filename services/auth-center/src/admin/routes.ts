@@ -10,6 +10,7 @@ import { presentedToken, resourceChallenge } from '../auth/resource-token.js'
 import { adminTokenVerdict } from './admin-token.js'
 import { adminClientRoutes } from './clients.js'
 import { adminEventRoutes } from './events.js'
+import { audit } from '../auth/audit.js'
 
 export interface AdminOptions {
   /**
@@ -40,6 +41,8 @@ const adminRoutes: FastifyPluginAsyncTypebox<AdminOptions> = async (app, opts) =
   if (opts.token !== undefined && (typeof opts.token !== 'string' || opts.token === '')) throw new TypeError('admin routes: token must be a non-empty string')
   const expected = opts.token === undefined ? undefined : sha256(opts.token)
 
+  // Which credential got a request in, for the audit log's `actor`.
+  const byAdminToken = new WeakSet<FastifyRequest>()
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     const presented = presentedToken(request.headers.authorization)
     if (presented === undefined) {
@@ -47,6 +50,7 @@ const adminRoutes: FastifyPluginAsyncTypebox<AdminOptions> = async (app, opts) =
       throw new AdminUnauthorizedError()
     }
     const staticOk = presented.scheme === 'bearer' && expected !== undefined && timingSafeEqual(sha256(presented.token), expected)
+    if (staticOk) byAdminToken.add(request)
     if (!staticOk) {
       const verdict = await adminTokenVerdict(app.deps, request, presented)
       if (typeof verdict === 'object') {
@@ -65,6 +69,16 @@ const adminRoutes: FastifyPluginAsyncTypebox<AdminOptions> = async (app, opts) =
       }
     }
     reply.header('cache-control', 'no-store')
+  })
+
+  // Every change made through the admin API is in the audit log (reads are not: they change nothing).
+  app.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
+    if (request.method === 'GET' || request.method === 'HEAD' || reply.statusCode >= 400) return
+    const params = request.params as { id?: string } | undefined
+    await audit(app.deps, {
+      type: 'admin_action', ip: request.clientIp, reason: `${request.method} ${request.routeOptions.url ?? request.url}`,
+      actor: byAdminToken.has(request) ? 'admin-token' : 'admin-scope-client', detail: { id: params?.id ?? null, status: reply.statusCode }
+    })
   })
 
   adminClientRoutes(app)

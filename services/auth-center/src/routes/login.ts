@@ -10,6 +10,7 @@ import { InvalidMobileError, LoginMethodError, UnknownClientError } from '../err
 import { Mobile, Password, SmsCode, TokenReply, UserReply, replies } from '../schemas.js'
 import { outcomeOf } from '../metrics/metrics.js'
 import { startSession } from '../sessions/start.js'
+import { audit } from '../auth/audit.js'
 import type { User } from '../store/store.js'
 import { withRetryAfter } from './retry-after.js'
 
@@ -28,7 +29,14 @@ const loginRoute: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/auth/login', {
     schema: { body: Body, response: replies({ 200: Reply }) },
     // Logins by outcome: every refusal (its code; a bad body included) and every success.
-    onError: async (_request, _reply, err) => { app.deps.metrics.login(outcomeOf(err)) },
+    onError: async (request, _reply, err) => {
+      app.deps.metrics.login(outcomeOf(err))
+      const body = request.body as { code?: unknown } | undefined
+      await audit(app.deps, {
+        type: 'login_failed', ip: request.clientIp, userAgent: request.headers['user-agent']?.slice(0, 256), reason: outcomeOf(err), refused: true,
+        detail: { method: body?.code !== undefined ? 'sms' : 'password' }
+      })
+    },
     onResponse: async (_request, reply) => { if (reply.statusCode < 400) app.deps.metrics.login('success') }
   }, async (request, reply) => {
     const { code, password } = request.body
@@ -60,6 +68,10 @@ const loginRoute: FastifyPluginAsyncTypebox = async (app) => {
     if (binding.fingerprint !== undefined) {
       reply.header('set-cookie', fingerprintCookie(binding.fingerprint, tokens.refresh_expires_in ?? tokens.session_expires_in ?? tokens.expires_in))
     }
+    await audit(deps, {
+      type: 'login', userId: user.id, sessionId: tokens.session_id, clientId: client.clientId, ip: request.clientIp,
+      userAgent: request.headers['user-agent']?.slice(0, 256), reason: code !== undefined ? 'sms' : 'password'
+    })
     reply.header('cache-control', 'no-store')
     return { user: { id: user.id, mobile: user.mobile }, ...tokens }
   })

@@ -1,4 +1,5 @@
 import type { Deps } from '../context.js'
+import { audit } from '../auth/audit.js'
 
 /**
  * The one path every revocation goes through (logout, "kick this device", "log out
@@ -21,6 +22,7 @@ export async function revokeSession (deps: Deps, sessionId: string, reason: Revo
   if (s !== null) {
     deps.log.info({ sid: sessionId, reason }, 'session revoked')
     deps.metrics.revoked(reason, 1)
+    await audit(deps, { type: 'session_revoked', userId: s.userId, sessionId, clientId: s.clientId, reason })
   }
   return s !== null
 }
@@ -29,6 +31,7 @@ export async function revokeUserSessions (deps: Deps, userId: string, reason: Re
   const ids = await deps.store.revokeUserSessions(userId, reason, deps.now(), exceptSessionId)
   deps.log.info({ userId, reason, count: ids.length }, 'user sessions revoked')
   deps.metrics.revoked(reason, ids.length)
+  await audit(deps, { type: 'user_sessions_revoked', userId, reason, detail: { count: ids.length } })
   return ids
 }
 

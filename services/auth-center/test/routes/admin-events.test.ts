@@ -1,6 +1,6 @@
 import t from 'tap'
 import { eachDriver } from '../helpers/drivers.js'
-import { startAuthCenter } from '../helpers/auth-center.js'
+import { startAuthCenter, TEST_MOBILE, TEST_OTP } from '../helpers/auth-center.js'
 
 const ADMIN_TOKEN = 'admin-secret-0123456789abcdef'
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` }
@@ -52,4 +52,22 @@ eachDriver(t, async (t, env) => {
       t.equal(r.body.code, 'FST_ERR_VALIDATION', q)
     }
   })
+})
+
+t.test('logins, failed logins, revocations and admin actions are recorded, with no code in them', async (t) => {
+  const ac = await startAuthCenter({ AUTH_ADMIN_TOKEN: ADMIN_TOKEN })
+  t.teardown(() => ac.close())
+  const ok = await ac.call('POST', '/auth/login', { mobile: TEST_MOBILE, code: TEST_OTP })
+  t.equal(ok.status, 200)
+  t.equal((await ac.call('POST', '/auth/login', { mobile: TEST_MOBILE, code: '000000' })).status, 400)
+  t.equal((await ac.call('POST', `/admin/users/${ok.body.user.id}/logout`, undefined, admin)).status, 200)
+  const r = await ac.call('GET', '/admin/events', undefined, admin)
+  t.strictSame(r.body.events.map((e: any) => e.type), ['admin_action', 'user_sessions_revoked', 'login_failed', 'login'])
+  const [action, revoked, failed, login] = r.body.events
+  t.match(action, { actor: 'admin-token', reason: 'POST /admin/users/:id/logout', detail: { id: ok.body.user.id, status: 200 } })
+  t.match(revoked, { user_id: ok.body.user.id, reason: 'admin', detail: { count: 1 } })
+  t.match(failed, { reason: 'INVALID_CODE', refused: true, detail: { method: 'sms' } })
+  t.match(login, { user_id: ok.body.user.id, session_id: ok.body.session_id, reason: 'sms', client_id: 'default' })
+  const text = JSON.stringify(r.body)
+  for (const secret of [TEST_OTP, '000000', ok.body.access_token, ok.body.refresh_token]) t.notOk(text.includes(secret), 'no secret in the log')
 })
