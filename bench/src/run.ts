@@ -1,5 +1,5 @@
 /**
- * Entry point: `pnpm bench [--quick] [--only verify,http,auth,memory,revocation,password,client-size] [--save]`.
+ * Entry point: `pnpm bench [--quick] [--only verify,http,auth,storage,memory,revocation,password,client-size] [--save]`.
  * Runs the benchmarks one after another, writes results/node<major>/<name>.json|md,
  * verify.svg and summary.md (all tables, for the README's section of that Node line).
  */
@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { NODE_LINE, RESULTS_DIR, SAVE, log, machine, markdown, type Options, type Result } from './harness.js'
 
-const ALL = ['verify', 'http', 'auth', 'memory', 'revocation', 'password', 'client-size'] as const
+const ALL = ['verify', 'http', 'auth', 'storage', 'memory', 'revocation', 'password', 'client-size'] as const
 type Name = typeof ALL[number]
 
 function parseArgs (argv: string[]): { opts: Options, only: Name[] } {
@@ -28,7 +28,7 @@ function parseArgs (argv: string[]): { opts: Options, only: Name[] } {
         return name as Name
       })
     } else if (a === '--help' || a === '-h') {
-      process.stdout.write('usage: pnpm bench [--quick] [--only verify,http,auth,memory,revocation,password,client-size] [--save]\n' +
+      process.stdout.write('usage: pnpm bench [--quick] [--only verify,http,auth,storage,memory,revocation,password,client-size] [--save]\n' +
         '  --save  write the committed results/ and the README figures (default: results/unsaved/, git-ignored)\n')
       process.exit(0)
     } else throw new Error(`unknown argument ${a}`)
@@ -57,6 +57,7 @@ async function main (): Promise<void> {
     if (name === 'verify') result = await (await import('./verify.js')).runVerify(opts)
     else if (name === 'http') result = await (await import('./http-route.js')).runHttp(opts)
     else if (name === 'auth') result = await (await import('./auth-center.js')).runAuthCenter(opts)
+    else if (name === 'storage') result = await (await import('./storage.js')).runStorage(opts)
     else if (name === 'memory') result = await (await import('./memory.js')).runMemory(opts)
     else if (name === 'revocation') result = await (await import('./revocation.js')).runRevocation(opts)
     else if (name === 'client-size') result = await (await import('./client-size.js')).runClientSize(opts)
@@ -69,7 +70,7 @@ async function main (): Promise<void> {
   // summary.md: the latest table of every benchmark (also those not rerun this time).
   mkdirSync(RESULTS_DIR, { recursive: true })
   const parts: string[] = []
-  for (const name of ['verify', 'http-route', 'auth-center', 'memory', 'revocation', 'password-dos', 'client-size']) {
+  for (const name of ['verify', 'http-route', 'auth-center', 'storage', 'memory', 'revocation', 'password-dos', 'client-size']) {
     const file = join(RESULTS_DIR, `${name}.md`)
     if (existsSync(file)) parts.push(readFileSync(file, 'utf8'))
   }
