@@ -38,6 +38,7 @@ import { createRedisStore, redisClientOptions } from './store/redis-store.js'
 import { createPostgresStore } from './store/postgres-store.js'
 import { migrate } from './store/postgres/migrate.js'
 import { createPostgres, type Postgres } from './store/postgres/pool.js'
+import { startEventRetention } from './store/events/retention.js'
 import { watchConnection } from './store/redis/connection.js'
 import type { RedisClient } from './store/redis/client.js'
 import { connectRedis, describeRedisTarget } from './store/redis-target.js'
@@ -185,10 +186,13 @@ export async function build (config: Readonly<Config>, opts: BuildOptions = {}):
     store.pruneDenylist(deps.now()).catch((err: unknown) => { app.log.warn({ err }, 'denylist prune failed') })
   }, DENYLIST_PRUNE_INTERVAL_MS)
   pruner.unref()
+  // Security events past AUDIT_RETENTION_DAYS are deleted hourly (store/events/retention.ts).
+  const stopRetention = startEventRetention(store, config.auditRetentionMs, deps.now, app.log)
   app.decorate('revocationFeed', createRevocationFeed(store))
 
   app.addHook('onClose', async () => {
     clearInterval(pruner)
+    stopRetention()
     clearInterval(clientSync)
     keys.close()
     await store.close()
