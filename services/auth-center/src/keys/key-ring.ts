@@ -1,4 +1,5 @@
 import { createHmac, sign as cryptoSign, type KeyObject } from 'node:crypto'
+import { ed25519, type Ed25519, type Ed25519PrivateKey } from '@authcenter/verifier/ed25519'
 import { ID_TOKEN_ALG, currentIdTokenKey, currentKey, newKeySet, privateKeyObject, prune, publicJwks, rotateKeySet, signsFrom, withIdTokenKey, type KeySet, type PublicJwk, type SigningAlg, type StoredKey } from './key-set.js'
 import { scheduleKeySet, scheduleTickMs, type KeySchedule } from './key-schedule.js'
 import type { KeyStore } from './key-store.js'
@@ -21,9 +22,12 @@ export interface KeyRingOptions {
   schedule?: KeySchedule
   /** Called when this process published keys ahead for the schedule (another replica's are only loaded). */
   onScheduled?: (kid: string, activatesAt: number) => void
+  /** Signs EdDSA: libsodium when it loads, else node:crypto (`AUTHCENTER_ED25519` forces one); the same bytes either way. */
+  ed25519?: Ed25519
 }
 
-interface Signer { kid: string, alg: SigningAlg, key: KeyObject | Buffer }
+/** A key prepared once when it starts signing (for EdDSA, imported by the Ed25519 backend), never per token. */
+interface Signer { kid: string, alg: SigningAlg, key: KeyObject | Buffer, ed?: Ed25519PrivateKey }
 
 /**
  * The signing keys in use: loaded (or generated) at start, reloaded when another
@@ -43,7 +47,8 @@ export class KeyRing {
   readonly #opts: Required<Omit<KeyRingOptions, 'mirror' | 'onReloadError' | 'schedule' | 'onScheduled'>> & Pick<KeyRingOptions, 'mirror' | 'onReloadError' | 'schedule' | 'onScheduled'>
 
   private constructor (opts: KeyRingOptions) {
-    this.#opts = { reloadIntervalMs: 5000, now: Date.now, ...opts }
+    // Chosen once: a wrong AUTHCENTER_ED25519 (or =sodium without sodium-native) stops the start.
+    this.#opts = { reloadIntervalMs: 5000, now: Date.now, ...opts, ed25519: opts.ed25519 ?? ed25519() }
   }
 
   static async open (opts: KeyRingOptions): Promise<KeyRing> {
@@ -80,10 +85,12 @@ export class KeyRing {
   #use (set: KeySet): void {
     const now = this.#opts.now()
     this.#set = set
-    this.#signer = signerOf(currentKey(set, now))
+    const ed = this.#opts.ed25519
+    // A signer that did not change keeps its imported key (a reload finds the same keys most of the time).
+    this.#signer = signerOf(currentKey(set, now), ed, this.#signer)
     const idKey = currentIdTokenKey(set, now)
     // With RS256 access tokens the access-token key signs RS256 ID tokens too.
-    this.#idSigner = idKey !== undefined ? signerOf(idKey) : this.#signer.alg === ID_TOKEN_ALG ? this.#signer : undefined
+    this.#idSigner = idKey !== undefined ? signerOf(idKey, ed, this.#idSigner) : this.#signer.alg === ID_TOKEN_ALG ? this.#signer : undefined
     this.#macKey = Buffer.from(set.refreshMacKey, 'base64url')
     // Derived, not stored: sealed with the MAC key it comes from, and it never rotates (rotateKeySet keeps the MAC key).
     this.#pepper = createHmac('sha256', this.#macKey).update('password-pepper-v1').digest()
@@ -153,6 +160,8 @@ export class KeyRing {
   /** The key password hashes are MACed with (auth/password-hash.ts), so a store dump cannot test a guess offline. */
   get passwordPepper (): Buffer { return this.#pepper }
   get revision (): number { return this.#set.revision }
+  /** Which library signs EdDSA here. */
+  get ed25519Backend (): Ed25519['name'] { return this.#opts.ed25519.name }
 
   /** Public keys; recomputed at most once a minute so retired keys drop out on time. */
   jwks (): { keys: PublicJwk[] } {
@@ -167,7 +176,7 @@ export class KeyRing {
   /** Signs a compact JWS with the current access-token key. */
   signJws (header: Record<string, unknown>, payload: Record<string, unknown>): string {
     this.#current()
-    return sign(this.#signer, header, payload)
+    return sign(this.#opts.ed25519, this.#signer, header, payload)
   }
 
   /** Signs an ID token with `alg` (one of `idTokenAlgs`): RS256 with the ID-token key, else the access-token key. */
@@ -175,7 +184,7 @@ export class KeyRing {
     this.#current()
     const s = alg === this.#signer.alg && alg !== 'HS256' ? this.#signer : alg === ID_TOKEN_ALG ? this.#idSigner : undefined
     if (s === undefined) throw new TypeError(`no key signs ID tokens with ${alg}`)
-    return sign(s, header, payload)
+    return sign(this.#opts.ed25519, s, header, payload)
   }
 
   close (): void {
@@ -183,15 +192,18 @@ export class KeyRing {
   }
 }
 
-function signerOf (k: StoredKey): Signer {
-  return { kid: k.kid, alg: k.alg, key: k.alg === 'HS256' ? Buffer.from(k.privateJwk.k ?? '', 'base64url') : privateKeyObject(k) }
+function signerOf (k: StoredKey, ed: Ed25519, previous: Signer | undefined): Signer {
+  if (previous !== undefined && previous.kid === k.kid && previous.alg === k.alg) return previous
+  if (k.alg === 'HS256') return { kid: k.kid, alg: k.alg, key: Buffer.from(k.privateJwk.k ?? '', 'base64url') }
+  const key = privateKeyObject(k)
+  return k.alg === 'EdDSA' ? { kid: k.kid, alg: k.alg, key, ed: ed.importPrivateKey(key) } : { kid: k.kid, alg: k.alg, key }
 }
 
-function sign (s: Signer, header: Record<string, unknown>, payload: Record<string, unknown>): string {
+function sign (ed: Ed25519, s: Signer, header: Record<string, unknown>, payload: Record<string, unknown>): string {
   const input = `${b64json({ ...header, alg: s.alg, kid: s.kid })}.${b64json(payload)}`
   let sig: Buffer
   switch (s.alg) {
-    case 'EdDSA': sig = cryptoSign(null, Buffer.from(input), s.key as KeyObject); break
+    case 'EdDSA': sig = ed.sign(s.ed!, Buffer.from(input)); break
     case 'ES256': sig = cryptoSign('sha256', Buffer.from(input), { key: s.key as KeyObject, dsaEncoding: 'ieee-p1363' }); break
     case 'RS256': sig = cryptoSign('sha256', Buffer.from(input), s.key as KeyObject); break
     case 'HS256': sig = createHmac('sha256', s.key as Buffer).update(input).digest(); break
