@@ -1,17 +1,31 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { randomBytes } from 'node:crypto'
-import { startRedis } from '@authcenter/testkit'
+import { startPostgres, startRedis } from '@authcenter/testkit'
 import { feedVerifier, freePort, login, startFeedAuthCenter, startProxy, until, verdict } from './helpers.js'
 
-t.test('three auth-center replicas on one Redis: revoked at one, refused at a verifier following another; its replica dies, it resumes at the next from its cursor', async (t) => {
-  const redis = await startRedis()
-  t.teardown(() => redis.close())
+// One shared store each time: Redis (the feed log is a Stream), then PostgreSQL alone (the
+// log is a table, and revocations reach the other replicas through LISTEN/NOTIFY).
+const stores: Array<[string, (t: Test) => Promise<Record<string, string>>]> = [
+  ['one Redis', async (t) => {
+    const redis = await startRedis()
+    t.teardown(() => redis.close())
+    return { REDIS_URL: redis.url }
+  }],
+  ['PostgreSQL alone', async (t) => {
+    const pg = await startPostgres()
+    t.teardown(() => pg.close())
+    return { DATABASE_URL: await pg.newDatabase() }
+  }]
+]
+
+for (const [where, shared] of stores) t.test(`three auth-center replicas on ${where}: revoked at one, refused at a verifier following another; its replica dies, it resumes at the next from its cursor`, async (t) => {
+  const storeEnv = await shared(t)
   // One issuer URL for all, as behind a load balancer (the proxy), which first leads to B.
   const lbPort = await freePort()
   const ports = [await freePort(), await freePort(), await freePort()] as const
   const lb = await startProxy(t, lbPort, ports[1])
   // Replicas share the store, so they share the key-encryption key too.
-  const env = { REDIS_URL: redis.url, AUTH_KEK: randomBytes(32).toString('base64url') }
+  const env = { ...storeEnv, AUTH_KEK: randomBytes(32).toString('base64url') }
   const [a, b, c] = [
     await startFeedAuthCenter(t, { issuer: lb.url, port: ports[0], env }),
     await startFeedAuthCenter(t, { issuer: lb.url, port: ports[1], env }),
