@@ -135,6 +135,65 @@ export function chained (queue: string[], spares: string[], path: string, conten
   return { requests, stats }
 }
 
+/** The body of oidc-provider's client_credentials grant (client_secret_post). */
+export function clientCredentialsBody (o: Oidc): string {
+  return new URLSearchParams({ grant_type: 'client_credentials', client_id: o.clientId, client_secret: o.clientSecret, scope: 'api:read' }).toString()
+}
+
+/** The body of oidc-provider's refresh_token grant for one token (client_secret_post). */
+export function oidcRefreshBody (o: Oidc, token: string): string {
+  return new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token, client_id: o.clientId, client_secret: o.clientSecret }).toString()
+}
+
+/** POST /auth/login with the test OTP, the next test number on every request. */
+export async function loginLoad (base: string, seconds: number, connections: number): Promise<LoadResult> {
+  let i = 0
+  return load({
+    url: `${base}/auth/login`,
+    seconds,
+    connections,
+    requests: [{
+      method: 'POST',
+      path: '/auth/login',
+      headers: { 'content-type': 'application/json' },
+      setupRequest: (req) => { req.body = JSON.stringify({ mobile: MOBILES[i++ % MOBILES.length], code: CODE }); return req }
+    }]
+  })
+}
+
+/** A chained refresh load (see chained) over the tokens `seed` makes: one chain per connection, the rest spares. */
+export async function refreshChainLoad (seconds: number, connections: number, seed: () => Promise<string[]>, base: string, path: string,
+  contentType: string, encode: (token: string) => string): Promise<LoadResult & { lost: number }> {
+  const tokens = await seed()
+  const { requests, stats } = chained(tokens.slice(0, connections), tokens.slice(connections), path, contentType, encode)
+  const r = await load({ url: base + path, seconds, connections, requests })
+  return { ...r, lost: stats.lostChains }
+}
+
+/**
+ * One sample per call, the first of each contender after a short untimed run that warms
+ * up the JIT (and the server's pools); `extra` gives the last sample's latency columns.
+ */
+export function sampler (seconds: number, warmSeconds: number): {
+  sample: (name: string, run: (secs: number) => Promise<LoadResult>) => Promise<number>
+  extra: (name: string) => Record<string, number> | undefined
+} {
+  const last = new Map<string, LoadResult>()
+  const warm = new Set<string>()
+  return {
+    async sample (name, run) {
+      if (!warm.has(name)) { warm.add(name); await run(warmSeconds) }
+      const r = await run(seconds)
+      last.set(name, r)
+      return r.rps
+    },
+    extra (name) {
+      const r = last.get(name)
+      return r === undefined ? undefined : { 'p50 ms': r.p50, 'p99 ms': r.p99, failed: r.non2xx + r.errors + r.timeouts }
+    }
+  }
+}
+
 export async function runAuthCenter (opts: Options): Promise<Result> {
   const started = performance.now()
   const rounds = opts.quick ? 3 : 5
@@ -174,31 +233,11 @@ export async function runAuthCenter (opts: Options): Promise<Result> {
     const oidcMem = withMemoryAdapter ? await startOidc(undefined) : undefined
     if (oidcMem !== undefined) children.push(oidcMem.child)
 
-    const last = new Map<string, LoadResult & { lost?: number }>()
-    const extra = (name: string): Record<string, number> | undefined => {
-      const r = last.get(name)
-      return r === undefined ? undefined : { 'p50 ms': r.p50, 'p99 ms': r.p99, 'failed': r.non2xx + r.errors + r.timeouts }
-    }
-    const warm = new Set<string>()
-    const sample = async (name: string, run: (secs: number) => Promise<LoadResult>): Promise<number> => {
-      if (!warm.has(name)) { warm.add(name); await run(warmSeconds) } // first round: one short untimed run to warm up the JIT
-      const r = await run(seconds)
-      last.set(name, r)
-      return r.rps
-    }
-    const ccBody = (o: Oidc): string => new URLSearchParams({ grant_type: 'client_credentials', client_id: o.clientId, client_secret: o.clientSecret, scope: 'api:read' }).toString()
-    const warmSeconds = opts.quick ? 0.5 : 1
+    const { sample, extra } = sampler(seconds, opts.quick ? 0.5 : 1)
 
     // ---- refresh with rotation (first, so that the sessions made by the login table do not weigh on it)
     const refreshRun = async (secs: number, seed: () => Promise<string[]>, path: string, contentType: string, encode: (t: string) => string,
-      base: string): Promise<LoadResult & { lost: number }> => {
-      const tokens = await seed()
-      const queue = tokens.slice(0, connections)
-      const spares = tokens.slice(connections)
-      const { requests, stats } = chained(queue, spares, path, contentType, encode)
-      const r = await load({ url: base + path, seconds: secs, connections, requests })
-      return { ...r, lost: stats.lostChains }
-    }
+      base: string): Promise<LoadResult & { lost: number }> => refreshChainLoad(secs, connections, seed, base, path, contentType, encode)
     const seedCount = connections * 3
     const refresh: Contender[] = [
       {
@@ -212,7 +251,7 @@ export async function runAuthCenter (opts: Options): Promise<Result> {
         name: OIDC_REFRESH,
         measure: async () => sample(OIDC_REFRESH, async (secs) => refreshRun(secs, async () => mint(oidc, seedCount),
           '/token', 'application/x-www-form-urlencoded',
-          (t) => new URLSearchParams({ grant_type: 'refresh_token', refresh_token: t, client_id: oidc.clientId, client_secret: oidc.clientSecret }).toString(),
+          (t) => oidcRefreshBody(oidc, t),
           oidc.base))
       }
     ]
@@ -222,7 +261,7 @@ export async function runAuthCenter (opts: Options): Promise<Result> {
         note: 'in-memory adapter: rotations are not durable (not equivalent; for scale only)',
         measure: async () => sample(OIDC_REFRESH_MEM, async (secs) => refreshRun(secs, async () => mint(oidcMem, seedCount),
           '/token', 'application/x-www-form-urlencoded',
-          (t) => new URLSearchParams({ grant_type: 'refresh_token', refresh_token: t, client_id: oidcMem.clientId, client_secret: oidcMem.clientSecret }).toString(),
+          (t) => oidcRefreshBody(oidcMem, t),
           oidcMem.base))
       })
     }
@@ -243,20 +282,7 @@ export async function runAuthCenter (opts: Options): Promise<Result> {
       {
         name: OURS_LOGIN,
         ...(oursError !== undefined ? { unsupported: oursError } : {}),
-        measure: async () => sample(OURS_LOGIN, async (secs) => {
-          let i = 0
-          return load({
-            url: `${ours!.base}/auth/login`,
-            seconds: secs,
-            connections,
-            requests: [{
-              method: 'POST',
-              path: '/auth/login',
-              headers: { 'content-type': 'application/json' },
-              setupRequest: (req) => { req.body = JSON.stringify({ mobile: MOBILES[i++ % MOBILES.length], code: CODE }); return req }
-            }]
-          })
-        })
+        measure: async () => sample(OURS_LOGIN, async (secs) => loginLoad(ours!.base, secs, connections))
       },
       {
         name: OIDC_CC,
@@ -266,7 +292,7 @@ export async function runAuthCenter (opts: Options): Promise<Result> {
           connections,
           method: 'POST',
           headers: { 'content-type': 'application/x-www-form-urlencoded' },
-          body: ccBody(oidc)
+          body: clientCredentialsBody(oidc)
         }))
       }
     ]
@@ -280,7 +306,7 @@ export async function runAuthCenter (opts: Options): Promise<Result> {
           connections,
           method: 'POST',
           headers: { 'content-type': 'application/x-www-form-urlencoded' },
-          body: ccBody(oidcMem)
+          body: clientCredentialsBody(oidcMem)
         }))
       })
     }

@@ -15,8 +15,11 @@ import {
   type Contender, type Options, type Result, type Table, type Target,
   compare, fmt, log, machine, onExit, ratioText, row, stopChild, versions, writeResult
 } from './harness.js'
-import { load, type LoadResult } from './load.js'
-import { CODE, MOBILES, type Oidc, chained, login, mint, redisVersion, shutdownRedis, startAuthCenter, startOidc } from './auth-center.js'
+import { load } from './load.js'
+import {
+  type Oidc, clientCredentialsBody, login, loginLoad, mint, oidcRefreshBody, redisVersion, refreshChainLoad, sampler, shutdownRedis,
+  startAuthCenter, startOidc
+} from './auth-center.js'
 
 const STORES = [
   { key: 'redis', label: 'Redis alone' },
@@ -94,40 +97,21 @@ export async function runStorage (opts: Options): Promise<Result> {
     const oidc: Oidc = await startOidc((await redis()).url)
     children.push(oidc.child)
 
-    const last = new Map<string, LoadResult>()
-    const extra = (name: string): Record<string, number> | undefined => {
-      const r = last.get(name)
-      return r === undefined ? undefined : { 'p50 ms': r.p50, 'p99 ms': r.p99, failed: r.non2xx + r.errors + r.timeouts }
-    }
-    const warm = new Set<string>()
-    const sample = async (name: string, run: (secs: number) => Promise<LoadResult>): Promise<number> => {
-      if (!warm.has(name)) { warm.add(name); await run(warmSeconds) } // first sample of each: a short untimed run warms the JIT and the pools
-      const r = await run(seconds)
-      last.set(name, r)
-      return r.rps
-    }
+    const { sample, extra } = sampler(seconds, warmSeconds)
     const unsupported = (key: StoreKey): { unsupported?: string } => errors.has(key) ? { unsupported: errors.get(key)! } : {}
 
     // ---- refresh with rotation, chained (first, so that the sessions made by the login table do not weigh on it)
-    const refreshRun = async (secs: number, seed: () => Promise<string[]>, path: string, contentType: string,
-      encode: (t: string) => string, base: string): Promise<LoadResult> => {
-      const tokens = await seed()
-      const { requests } = chained(tokens.slice(0, connections), tokens.slice(connections), path, contentType, encode)
-      return load({ url: base + path, seconds: secs, connections, requests })
-    }
     const refresh: Contender[] = STORES.map(({ key, label }) => ({
       name: refreshName(label),
       ...unsupported(key),
-      measure: async () => sample(refreshName(label), async (secs) => refreshRun(secs,
+      measure: async () => sample(refreshName(label), async (secs) => refreshChainLoad(secs, connections,
         async () => Promise.all(Array.from({ length: seedCount }, (_, i) => login(bases.get(key)!, i))),
-        '/auth/refresh', 'application/json', (t) => JSON.stringify({ refresh_token: t }), bases.get(key)!))
+        bases.get(key)!, '/auth/refresh', 'application/json', (t) => JSON.stringify({ refresh_token: t })))
     }))
     refresh.push({
       name: OIDC_REFRESH,
-      measure: async () => sample(OIDC_REFRESH, async (secs) => refreshRun(secs, async () => mint(oidc, seedCount),
-        '/token', 'application/x-www-form-urlencoded',
-        (t) => new URLSearchParams({ grant_type: 'refresh_token', refresh_token: t, client_id: oidc.clientId, client_secret: oidc.clientSecret }).toString(),
-        oidc.base))
+      measure: async () => sample(OIDC_REFRESH, async (secs) => refreshChainLoad(secs, connections, async () => mint(oidc, seedCount),
+        oidc.base, '/token', 'application/x-www-form-urlencoded', (t) => oidcRefreshBody(oidc, t)))
     })
     tables.push(await compare({
       title: `Refresh with rotation by store, chained (${connections} connections, ${seconds} s per sample)`,
@@ -144,20 +128,7 @@ export async function runStorage (opts: Options): Promise<Result> {
     const issue: Contender[] = STORES.map(({ key, label }) => ({
       name: loginName(label),
       ...unsupported(key),
-      measure: async () => sample(loginName(label), async (secs) => {
-        let i = 0
-        return load({
-          url: `${bases.get(key)!}/auth/login`,
-          seconds: secs,
-          connections,
-          requests: [{
-            method: 'POST',
-            path: '/auth/login',
-            headers: { 'content-type': 'application/json' },
-            setupRequest: (req) => { req.body = JSON.stringify({ mobile: MOBILES[i++ % MOBILES.length], code: CODE }); return req }
-          }]
-        })
-      })
+      measure: async () => sample(loginName(label), async (secs) => loginLoad(bases.get(key)!, secs, connections))
     }))
     issue.push({
       name: OIDC_CC,
@@ -167,7 +138,7 @@ export async function runStorage (opts: Options): Promise<Result> {
         connections,
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ grant_type: 'client_credentials', client_id: oidc.clientId, client_secret: oidc.clientSecret, scope: 'api:read' }).toString()
+        body: clientCredentialsBody(oidc)
       }))
     })
     tables.push(await compare({
