@@ -3,7 +3,7 @@ import { createPostgresCodes } from '../../src/store/codes/postgres.js'
 import { codesContract } from './codes.contract.js'
 import { startMigratedPostgres } from './pg-template.js'
 
-const pg = await startMigratedPostgres([5])
+const pg = await startMigratedPostgres([5, 8])
 t.teardown(() => pg.close())
 
 await codesContract(t, 'postgres', async () => {

@@ -32,6 +32,12 @@ t.test('migrations against a real PostgreSQL', async (t) => {
     const second = await migrate(url)
     t.strictSame(second.applied, [])
     t.equal(second.version, files.length)
+    // Hot state only is unlogged (no WAL, no flush at commit; empty after a crash): 0008.
+    const kinds = await rows<{ relname: string, relpersistence: string }>(url,
+      "SELECT relname, relpersistence FROM pg_class WHERE relkind = 'r' AND relname LIKE 'ac\\_%' ORDER BY relname")
+    t.strictSame(kinds.filter((k) => k.relpersistence === 'u').map((k) => k.relname), ['ac_counters', 'ac_marks', 'ac_sms_codes'])
+    t.ok(kinds.some((k) => k.relname === 'ac_users' && k.relpersistence === 'p'), 'accounts are logged')
+    t.ok(kinds.some((k) => k.relname === 'ac_sessions' && k.relpersistence === 'p'), 'sessions are logged')
   })
 
   t.test('runners started together apply each migration exactly once', async (t) => {
