@@ -17,6 +17,7 @@ COPY pnpm-lock.yaml pnpm-workspace.yaml package.json .npmrc* ./
 COPY packages/verifier/package.json packages/verifier/
 COPY packages/client/package.json packages/client/
 COPY packages/testkit/package.json packages/testkit/
+COPY packages/service-kit/package.json packages/service-kit/
 COPY services/auth-center/package.json services/auth-center/
 COPY services/user-service/package.json services/user-service/
 COPY bench/package.json bench/

@@ -10,13 +10,12 @@ import { ADMIN_SCOPE } from './oauth/scopes.js'
 import type { Config } from './config.js'
 import type { Deps } from './context.js'
 import { installErrorHandler } from './errors-handler.js'
-import securityHeaders from './security-headers.js'
+import { lifecyclePlugin, metricsAccess, metricsPlugin, securityHeaders } from '@authcenter/service-kit'
+import { MetricsUnauthorizedError, NotFoundError } from './errors.js'
 import openapi from './openapi/plugin.js'
 import { KeyRing } from './keys/key-ring.js'
-import { metricsAccess } from './metrics/access.js'
 import { instrumentStore } from './metrics/instrument-store.js'
 import { createAuthMetrics } from './metrics/metrics.js'
-import metricsPlugin from './metrics/routes.js'
 import { keyStores } from './keys/key-stores.js'
 import healthRoutes from './routes/health.js'
 import loginRoute from './routes/login.js'
@@ -42,7 +41,6 @@ import { startEventRetention } from './store/events/retention.js'
 import { watchConnection } from './store/redis/connection.js'
 import type { RedisClient } from './store/redis/client.js'
 import { connectRedis, describeRedisTarget } from './store/redis-target.js'
-import { lifecyclePlugin } from './shutdown.js'
 import type { Store } from './store/store.js'
 
 export { loadConfig, ConfigError, type Config } from './config.js'
@@ -101,9 +99,9 @@ export async function build (config: Readonly<Config>, opts: BuildOptions = {}):
   await app.register(lifecyclePlugin)
   // First, so its onResponse hook times every route; GET /metrics per METRICS_TOKEN / METRICS_PUBLIC.
   const metrics = createAuthMetrics()
-  await app.register(metricsPlugin, { metrics, access: metricsAccess(config) })
+  await app.register(metricsPlugin, { metrics, access: metricsAccess(config), unauthorized: MetricsUnauthorizedError })
   await app.register(clientIpPlugin)
-  await app.register(securityHeaders, { hsts: config.issuer.startsWith('https:') })
+  await app.register(securityHeaders, { hsts: config.issuer.startsWith('https:'), notFound: NotFoundError })
   // Before every route: the document is collected from the routes as they are added.
   await app.register(openapi, { issuer: config.issuer })
 

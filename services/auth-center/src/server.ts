@@ -1,7 +1,7 @@
 import { build } from './app.js'
 import { ConfigError, loadConfig } from './config.js'
 import { KekError } from './keys/kek.js'
-import { shutdown } from './shutdown.js'
+import { exitOnSignals } from '@authcenter/service-kit'
 
 let config
 try {
@@ -23,21 +23,6 @@ const app = await build(config).catch((err: unknown) => {
   }
   throw err
 })
-// A graceful shutdown within SHUTDOWN_TIMEOUT (shutdown.ts); a second signal does not restart it.
-let stopping = false
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (stopping) return
-    stopping = true
-    app.log.info({ signal, delayMs: config.shutdownDelayMs, timeoutMs: config.shutdownTimeoutMs }, 'shutting down: draining')
-    shutdown(app, { delayMs: config.shutdownDelayMs, timeoutMs: config.shutdownTimeoutMs }).then((outcome) => {
-      if (outcome === 'timeout') app.log.warn({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown: SHUTDOWN_TIMEOUT ran out, requests still in flight are cut')
-      else app.log.info('shutdown: drained')
-      process.exit(outcome === 'drained' ? 0 : 1)
-    }, (err: unknown) => {
-      app.log.error({ err }, 'shutdown failed')
-      process.exit(1)
-    })
-  })
-}
+// A graceful shutdown within SHUTDOWN_TIMEOUT; a second signal does not restart it.
+exitOnSignals(app, { delayMs: config.shutdownDelayMs, timeoutMs: config.shutdownTimeoutMs })
 await app.listen({ host: config.host, port: config.port })

@@ -9,12 +9,10 @@ import { createRedisReplayCache } from '@authcenter/verifier/dpop'
 import type { DpopReplayCache } from '@authcenter/verifier/dpop'
 import type { InProcessFeed } from '@authcenter/verifier'
 import type { Config } from './config.js'
-import { INTERNAL_ERROR, StoreUnavailableError } from './errors.js'
-import securityHeaders from './security-headers.js'
+import { lifecyclePlugin, metricsAccess, metricsPlugin, securityHeaders } from '@authcenter/service-kit'
+import { INTERNAL_ERROR, MetricsUnauthorizedError, NotFoundError, StoreUnavailableError } from './errors.js'
 import openapi from './openapi/plugin.js'
-import { metricsAccess } from './metrics/access.js'
 import { createServiceMetrics } from './metrics/metrics.js'
-import metricsPlugin from './metrics/routes.js'
 import { createDirectoryStorage } from './avatars/directory-storage.js'
 import type { AvatarStorage } from './avatars/storage.js'
 import { createMemoryProfileStore } from './profiles/memory-store.js'
@@ -23,7 +21,6 @@ import { createRedisProfileStore } from './profiles/redis-store.js'
 import type { ProfileStore } from './profiles/store.js'
 import { avatarRoutes } from './routes/avatars.js'
 import { healthRoutes } from './routes/health.js'
-import { lifecyclePlugin } from './shutdown.js'
 import { userRoutes } from './routes/user.js'
 
 // Embedding programs (the client SDK's tests, a combined server) build the config the way server.ts does.
@@ -96,12 +93,12 @@ export async function build (config: Config, options: BuildOptions = {}): Promis
 
   // The draining flag /readyz reads; connections closed once idle during a drain (shutdown.ts).
   await app.register(lifecyclePlugin)
-  await app.register(securityHeaders, { hsts: config.authIssuer.startsWith('https:') })
+  await app.register(securityHeaders, { hsts: config.authIssuer.startsWith('https:'), notFound: NotFoundError })
   // Before every route: the document is collected from the routes as they are added.
   await app.register(openapi, config.publicUrl !== undefined ? { publicUrl: config.publicUrl } : {})
   // Times every route (a root onResponse hook); GET /metrics per METRICS_TOKEN / METRICS_PUBLIC.
   const metrics = createServiceMetrics()
-  await app.register(metricsPlugin, { metrics, access: metricsAccess(config) })
+  await app.register(metricsPlugin, { metrics, access: metricsAccess(config), unauthorized: MetricsUnauthorizedError })
 
   // With REDIS_URL, the service's own Redis holds the profiles and the DPoP proof replay
   // cache, so every replica refuses a proof any of them has already seen.

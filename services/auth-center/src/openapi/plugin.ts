@@ -4,7 +4,7 @@ import fastifySwagger from '@fastify/swagger'
 import type { RouteOptions } from 'fastify'
 import type { ErrorCode, RouteDoc } from './route-docs.js'
 import { routeDocs } from './route-docs.js'
-import { referencePage, type OpenApiDocument } from './reference-page.js'
+import { referencePage, type OpenApiDocument } from '@authcenter/service-kit'
 
 export interface OpenApiOptions {
   issuer: string

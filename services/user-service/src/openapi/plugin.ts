@@ -3,7 +3,7 @@ import fp from 'fastify-plugin'
 import fastifySwagger from '@fastify/swagger'
 import type { RouteOptions } from 'fastify'
 import { errorCodes as tokenErrorCodes } from '@authcenter/verifier'
-import { referencePage, type OpenApiDocument } from './reference-page.js'
+import { referencePage, type OpenApiDocument } from '@authcenter/service-kit'
 import { routeErrors } from './route-errors.js'
 
 export interface OpenApiOptions {

@@ -1,9 +1,11 @@
 import fp from 'fastify-plugin'
-import { NotFoundError } from './errors.js'
+import type { CodedErrorConstructor } from './errors.js'
 
 export interface SecurityHeadersOptions {
-  /** Send Strict-Transport-Security (AUTH_ISSUER is https: the deployment is on https; browsers ignore it over http). */
+  /** Send Strict-Transport-Security (the service's public URL is https; browsers ignore it over http). */
   hsts: boolean
+  /** The service's NOT_FOUND error (404): its code and message make the body. */
+  notFound: CodedErrorConstructor
 }
 
 /** One year: the usual HSTS lifetime; no includeSubDomains, other hosts of the domain are not ours to pin. */
@@ -15,7 +17,7 @@ const HSTS = 'max-age=31536000'
  * script; HSTS keeps browsers on https once they have seen the service there. Set in
  * onRequest (synchronous) so the hot paths pay no extra async hook.
  */
-const securityHeaders = fp<SecurityHeadersOptions>(async (app, opts) => {
+export const securityHeaders = fp<SecurityHeadersOptions>(async (app, opts) => {
   app.addHook('onRequest', (_request, reply, done) => {
     reply.header('x-content-type-options', 'nosniff')
     if (opts.hsts) reply.header('strict-transport-security', HSTS)
@@ -23,9 +25,7 @@ const securityHeaders = fp<SecurityHeadersOptions>(async (app, opts) => {
   })
   // Fastify's default 404 echoes the method and path ("Route GET:/… not found").
   app.setNotFoundHandler((_request, reply) => {
-    const err = new NotFoundError()
+    const err = new opts.notFound()
     return reply.code(404).send({ statusCode: 404, code: err.code, error: 'Not Found', message: err.message })
   })
 }, { fastify: '5.x', name: 'security-headers' })
-
-export default securityHeaders

@@ -1,34 +1,42 @@
 import fp from 'fastify-plugin'
 import type { FastifyPluginAsync } from 'fastify'
-import { MetricsUnauthorizedError } from '../errors.js'
-import { bearerMatches, type MetricsAccess } from './access.js'
-import type { AuthMetrics } from './metrics.js'
+import type { CodedErrorConstructor } from './errors.js'
+import { bearerMatches, type MetricsAccess } from './metrics-access.js'
+
+/** What the plugin needs of a service's metrics (each keeps its own prom-client registry). */
+export interface RequestMetrics {
+  readonly registry: { readonly contentType: string, metrics: () => Promise<string> }
+  /** One finished HTTP request. `route` is the route pattern, `'unmatched'` for 404s. */
+  request: (method: string, route: string, status: number, seconds: number) => void
+}
 
 export interface MetricsPluginOptions {
-  metrics: AuthMetrics
+  metrics: RequestMetrics
   access: MetricsAccess
+  /** The service's METRICS_UNAUTHORIZED error (401). */
+  unauthorized: CodedErrorConstructor
 }
 
 /**
  * Request rate and latency for every route (an onResponse hook on the root, so it sees
  * every route, 404s included), and GET /metrics in the Prometheus text format.
  */
-const metricsPlugin: FastifyPluginAsync<MetricsPluginOptions> = async (app, { metrics, access }) => {
+const plugin: FastifyPluginAsync<MetricsPluginOptions> = async (app, { metrics, access, unauthorized }) => {
   app.addHook('onResponse', async (request, reply) => {
     // The pattern, never the raw URL: one series per route, whatever ids the paths carry.
     metrics.request(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000)
   })
 
-  // Off: the route does not exist (404), like the admin API without a credential.
+  // Off: the route does not exist (404 NOT_FOUND).
   if (access.mode === 'off') return
   app.get('/metrics', async (request, reply) => {
     if (access.mode === 'token' && !bearerMatches(request.headers.authorization, access.token)) {
       reply.header('www-authenticate', 'Bearer realm="metrics"')
-      throw new MetricsUnauthorizedError()
+      throw new unauthorized()
     }
     reply.header('cache-control', 'no-store').type(metrics.registry.contentType)
     return await metrics.registry.metrics()
   })
 }
 
-export default fp(metricsPlugin, { name: 'authcenter-metrics', fastify: '5.x' })
+export const metricsPlugin = fp(plugin, { name: 'service-kit-metrics', fastify: '5.x' })

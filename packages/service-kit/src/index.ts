@@ -1,0 +1,6 @@
+export type { CodedErrorConstructor } from './errors.js'
+export { securityHeaders, type SecurityHeadersOptions } from './security-headers.js'
+export { metricsAccess, bearerMatches, type MetricsAccess } from './metrics-access.js'
+export { metricsPlugin, type MetricsPluginOptions, type RequestMetrics } from './metrics-routes.js'
+export { referencePage, type OpenApiDocument } from './reference-page.js'
+export { lifecyclePlugin, shutdown, exitOnSignals, type ShutdownOptions } from './shutdown.js'
