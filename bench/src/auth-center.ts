@@ -6,7 +6,8 @@
  * (appendonly yes); autocannon runs here, contenders alternate every round.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { createHash, randomBytes } from 'node:crypto'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -31,6 +32,12 @@ const OIDC_CC = 'oidc-provider: client_credentials (Redis adapter)'
 const OIDC_CC_MEM = 'oidc-provider: client_credentials (memory adapter)'
 const OIDC_REFRESH = 'oidc-provider: refresh_token (Redis adapter)'
 const OIDC_REFRESH_MEM = 'oidc-provider: refresh_token (memory adapter)'
+const FLOOR = 'floor: sign + one EVALSHA'
+const OURS_CC = 'auth center: client_credentials'
+const OURS_REFRESH_NODE = 'auth center: POST /auth/refresh (AUTHCENTER_ED25519=node)'
+const OURS_LOGIN_NODE = 'auth center: POST /auth/login (AUTHCENTER_ED25519=node)'
+const CC_CLIENT_ID = 'bench-robot'
+const CC_SCOPE = 'api:read'
 
 export interface Oidc { child: ChildProcess, base: string, clientId: string, clientSecret: string }
 
@@ -49,7 +56,7 @@ async function waitHttp (url: string, child: ChildProcess, timeoutMs = 20_000): 
 }
 
 /** The auth center as a process; `storeEnv` picks its store (REDIS_URL, DATABASE_URL or both). */
-export async function startAuthCenter (storeEnv: Record<string, string>): Promise<{ child: ChildProcess, base: string, dataDir: string, stderr: () => string }> {
+export async function startAuthCenter (storeEnv: Record<string, string>, extraEnv: Record<string, string> = {}): Promise<{ child: ChildProcess, base: string, dataDir: string, stderr: () => string }> {
   if (!existsSync(SERVER_JS)) throw new Error(`${SERVER_JS} is missing: run pnpm build first`)
   const port = await freePort()
   const dataDir = mkdtempSync(join(tmpdir(), 'authcenter-bench-'))
@@ -64,7 +71,8 @@ export async function startAuthCenter (storeEnv: Record<string, string>): Promis
       AUTH_DATA_DIR: dataDir,
       AUTH_ISSUER: 'http://127.0.0.1:' + port,
       SMS_TEST_OTP: MOBILES.map((m) => `${m}:${CODE}`).join(','),
-      LOG_LEVEL: 'warn'
+      LOG_LEVEL: 'warn',
+      ...extraEnv
     },
     stdio: ['ignore', 'ignore', 'pipe']
   }))
@@ -206,7 +214,9 @@ export async function runAuthCenter (opts: Options): Promise<Result> {
   const notes: string[] = []
   const tables: Table[] = []
   let oursError: string | undefined
+  let nodeError: string | undefined
   let dataDir: string | undefined
+  const tmpDirs: string[] = []
 
   try {
     const redisOurs = await startRedis({ persist: true })
@@ -216,18 +226,56 @@ export async function runAuthCenter (opts: Options): Promise<Result> {
     redisServers.push(redisOidc)
     removeHooks.push(onExit(() => shutdownRedis(redisOidc.port)))
 
+    // A confidential client of our own, for the like-for-like client_credentials row (issue #17).
+    const ccSecret = randomBytes(32).toString('base64url')
+    const clientsDir = mkdtempSync(join(tmpdir(), 'authcenter-bench-clients-'))
+    tmpDirs.push(clientsDir)
+    const clientsFile = join(clientsDir, 'clients.json')
+    writeFileSync(clientsFile, JSON.stringify({
+      clients: [{
+        client_id: CC_CLIENT_ID, type: 'confidential', client_secret_sha256: createHash('sha256').update(ccSecret).digest('hex'),
+        grant_types: ['client_credentials'], scope: CC_SCOPE
+      }]
+    }))
+    const ccBody = new URLSearchParams({ grant_type: 'client_credentials', client_id: CC_CLIENT_ID, client_secret: ccSecret, scope: CC_SCOPE }).toString()
+
     let ours: { base: string } | undefined
     try {
-      const s = await startAuthCenter({ REDIS_URL: redisOurs.url })
+      const s = await startAuthCenter({ REDIS_URL: redisOurs.url }, { AUTH_CLIENTS_FILE: clientsFile })
       children.push(s.child)
       dataDir = s.dataDir
       ours = s
       await login(s.base, 0) // proves the test OTP works
+      const r = await fetch(`${s.base}/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: ccBody })
+      if (r.status !== 200) throw new Error(`client_credentials answered ${r.status}: ${(await r.text()).slice(0, 200)}`)
+      await r.body?.cancel()
     } catch (err) {
       oursError = `could not run: ${(err as Error).message.slice(0, 300)}`
       log(`auth center: ${oursError}`)
       ours = undefined
     }
+    // The same auth center signing through node:crypto, on a Redis of its own: the libsodium share of login and refresh.
+    let oursNode: { base: string } | undefined
+    try {
+      const redisNode = await startRedis({ persist: true })
+      redisServers.push(redisNode)
+      removeHooks.push(onExit(() => shutdownRedis(redisNode.port)))
+      const s = await startAuthCenter({ REDIS_URL: redisNode.url }, { AUTHCENTER_ED25519: 'node' })
+      children.push(s.child)
+      tmpDirs.push(s.dataDir)
+      await login(s.base, 0)
+      oursNode = s
+    } catch (err) {
+      nodeError = `could not run: ${(err as Error).message.slice(0, 300)}`
+      log(`auth center (node): ${nodeError}`)
+    }
+    // The floor route: the same signing backend and one EVALSHA on its own Redis (appendonly like ours).
+    const redisFloor = await startRedis({ persist: true })
+    redisServers.push(redisFloor)
+    removeHooks.push(onExit(() => shutdownRedis(redisFloor.port)))
+    const floorServer = await forkTs<{ port: number, backend: string }>('servers/floor-server.ts', [], { env: { BENCH_REDIS_URL: redisFloor.url } })
+    children.push(floorServer.child)
+    const floorBase = `http://127.0.0.1:${floorServer.message.port}`
     const oidc = await startOidc(redisOidc.url)
     children.push(oidc.child)
     const oidcMem = withMemoryAdapter ? await startOidc(undefined) : undefined
@@ -253,6 +301,21 @@ export async function runAuthCenter (opts: Options): Promise<Result> {
           '/token', 'application/x-www-form-urlencoded',
           (t) => oidcRefreshBody(oidc, t),
           oidc.base))
+      },
+      {
+        name: FLOOR,
+        note: `bare Fastify route: one EVALSHA (HGETALL + HSET + PEXPIRE on one hash) and one EdDSA access token of the auth center's claims through the same ed25519() backend (${floorServer.message.backend}); a fresh key of the same algorithm and size (the auth center's key is sealed; signing cost does not depend on the key)`,
+        measure: async () => sample(FLOOR, async (secs) => refreshRun(secs,
+          async () => Array.from({ length: seedCount }, (_, i) => `s${i}.${randomBytes(8).toString('base64url')}`),
+          '/floor', 'application/json', (t) => JSON.stringify({ refresh_token: t }), floorBase))
+      },
+      {
+        name: OURS_REFRESH_NODE,
+        ...(nodeError !== undefined ? { unsupported: nodeError } : {}),
+        note: 'the same auth center with AUTHCENTER_ED25519=node (node:crypto signs), its own Redis',
+        measure: async () => sample(OURS_REFRESH_NODE, async (secs) => refreshRun(secs,
+          async () => Promise.all(Array.from({ length: seedCount }, (_, i) => login(oursNode!.base, i))),
+          '/auth/refresh', 'application/json', (t) => JSON.stringify({ refresh_token: t }), oursNode!.base))
       }
     ]
     if (oidcMem !== undefined) {
@@ -294,6 +357,25 @@ export async function runAuthCenter (opts: Options): Promise<Result> {
           headers: { 'content-type': 'application/x-www-form-urlencoded' },
           body: clientCredentialsBody(oidc)
         }))
+      },
+      {
+        name: OURS_CC,
+        ...(oursError !== undefined ? { unsupported: oursError } : {}),
+        note: 'POST /oauth/token, a confidential client of AUTH_CLIENTS_FILE (client_secret_post, SHA-256 of the secret compared in constant time), scope api:read: like for like with theirs',
+        measure: async () => sample(OURS_CC, async (secs) => load({
+          url: `${ours!.base}/oauth/token`,
+          seconds: secs,
+          connections,
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: ccBody
+        }))
+      },
+      {
+        name: OURS_LOGIN_NODE,
+        ...(nodeError !== undefined ? { unsupported: nodeError } : {}),
+        note: 'the same auth center with AUTHCENTER_ED25519=node',
+        measure: async () => sample(OURS_LOGIN_NODE, async (secs) => loginLoad(oursNode!.base, secs, connections))
       }
     ]
     if (oidcMem !== undefined) {
@@ -328,6 +410,7 @@ export async function runAuthCenter (opts: Options): Promise<Result> {
     await Promise.all(redisServers.map((r) => r.close().catch(() => {})))
     for (const remove of removeHooks) remove()
     if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true })
+    for (const d of tmpDirs) rmSync(d, { recursive: true, force: true })
   }
 
   const targets: Target[] = []
@@ -342,6 +425,42 @@ export async function runAuthCenter (opts: Options): Promise<Result> {
     value: `${ratioText(ratio)} (${fmt(oursRow?.median)} vs ${fmt(oidcRow?.median)} refreshes/s; p99 ${fmt(Number(oursRow?.extra?.['p99 ms']))} vs ${fmt(Number(oidcRow?.extra?.['p99 ms']))} ms; failed ${fmt(failed)})`,
     met: ratio === null ? null : ratio >= 3 && failed === 0,
     ...(oursError !== undefined ? { why: oursError } : {})
+  })
+  const ratioOf = (table: Table, a: string, b: string): { ratio: number | null, a: number | null | undefined, b: number | null | undefined } => {
+    const ra = row(table, a)?.median
+    const rb = row(table, b)?.median
+    return { ratio: ra != null && rb != null ? ra / rb : null, a: ra, b: rb }
+  }
+  const it = tables[1]!
+  const floor = ratioOf(rt, OURS_REFRESH, FLOOR)
+  targets.push({
+    name: 'auth center refresh ≥ 0.7 × the floor route (sign + one EVALSHA), Redis on both, same run',
+    target: '≥ 0.70×',
+    value: `${ratioText(floor.ratio)} (${fmt(floor.a)} vs ${fmt(floor.b)} refreshes/s)`,
+    met: floor.ratio === null ? null : floor.ratio >= 0.7
+  })
+  const cc = ratioOf(it, OURS_CC, OIDC_CC)
+  targets.push({
+    name: 'auth center client_credentials ≥ 2 × oidc-provider client_credentials (Redis), same run',
+    target: '≥ 2.00×',
+    value: `${ratioText(cc.ratio)} (${fmt(cc.a)} vs ${fmt(cc.b)} tokens/s)`,
+    met: cc.ratio === null ? null : cc.ratio >= 2
+  })
+  const lg = ratioOf(it, OURS_LOGIN, OIDC_CC)
+  targets.push({
+    name: 'auth center POST /auth/login (test OTP, a session written) ≥ 1 × oidc-provider client_credentials, same run',
+    target: '≥ 1.00×',
+    value: `${ratioText(lg.ratio)} (${fmt(lg.a)} vs ${fmt(lg.b)} tokens/s)`,
+    met: lg.ratio === null ? null : lg.ratio >= 1
+  })
+  const sr = ratioOf(rt, OURS_REFRESH, OURS_REFRESH_NODE)
+  const sl = ratioOf(it, OURS_LOGIN, OURS_LOGIN_NODE)
+  targets.push({
+    name: 'signing share: libsodium on / off (AUTHCENTER_ED25519=node), refresh and login, same run',
+    target: 'reported (no fixed target)',
+    value: `refresh ${ratioText(sr.ratio)} (${fmt(sr.a)} vs ${fmt(sr.b)}/s); login ${ratioText(sl.ratio)} (${fmt(sl.a)} vs ${fmt(sl.b)}/s)`,
+    met: null,
+    ...(nodeError !== undefined ? { why: nodeError } : {})
   })
 
   notes.push(
