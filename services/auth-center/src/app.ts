@@ -95,7 +95,7 @@ export async function build (config: Readonly<Config>, opts: BuildOptions = {}):
   if (opts.onRoute !== undefined) app.addHook('onRoute', opts.onRoute)
 
   installErrorHandler(app)
-  // The draining flag /readyz reads, and connections closed once idle during a drain (shutdown.ts).
+  // The draining flag /readyz reads, and connections closed once idle during a drain (service-kit's shutdown.ts).
   await app.register(lifecyclePlugin)
   // First, so its onResponse hook times every route; GET /metrics per METRICS_TOKEN / METRICS_PUBLIC.
   const metrics = createAuthMetrics()

@@ -57,7 +57,7 @@ const EnvSchema = Type.Object({
   METRICS_TOKEN: Type.Optional(Type.String()),
   METRICS_PUBLIC: Type.Union([Type.Literal('true'), Type.Literal('false')], { default: 'false' }),
   AUDIT_RETENTION_DAYS: Type.String({ default: '90', pattern: '^[1-9]\\d{0,4}$' }),
-  // On SIGTERM: /readyz is 503 for SHUTDOWN_DELAY, then the listener closes; exit at most SHUTDOWN_TIMEOUT after the signal (shutdown.ts).
+  // On SIGTERM: /readyz is 503 for SHUTDOWN_DELAY, then the listener closes; exit at most SHUTDOWN_TIMEOUT after the signal (service-kit's shutdown.ts).
   SHUTDOWN_DELAY: Type.String({ default: '0s' }),
   SHUTDOWN_TIMEOUT: Type.String({ default: '10s' })
 })
@@ -121,13 +121,13 @@ export interface Config {
   kek?: Kek
   /** KEKs still accepted for reading while `kek:rotate` re-seals under the new one. */
   kekPrevious: readonly Kek[]
-  /** METRICS_TOKEN: GET /metrics wants `Authorization: Bearer <it>` (metrics/access.ts). */
+  /** METRICS_TOKEN: GET /metrics wants `Authorization: Bearer <it>` (service-kit's metrics-access.ts). */
   metricsToken?: string
   /** METRICS_PUBLIC=true: GET /metrics stays open in production without a token. */
   metricsPublic: boolean
   /** AUDIT_RETENTION_DAYS: security events older than this are deleted (events/retention.ts). */
   auditRetentionMs: number
-  /** On SIGTERM, how long /readyz says 503 before the listener closes (shutdown.ts). */
+  /** On SIGTERM, how long /readyz says 503 before the listener closes (service-kit's shutdown.ts). */
   shutdownDelayMs: number
   /** On SIGTERM, the exit comes at most this long after the signal. */
   shutdownTimeoutMs: number

@@ -91,7 +91,7 @@ export async function build (config: Config, options: BuildOptions = {}): Promis
     return reply.code(500).send({ statusCode: 500, code: INTERNAL_ERROR, error: STATUS_CODES[500], message: 'internal error' })
   })
 
-  // The draining flag /readyz reads; connections closed once idle during a drain (shutdown.ts).
+  // The draining flag /readyz reads; connections closed once idle during a drain (service-kit's shutdown.ts).
   await app.register(lifecyclePlugin)
   await app.register(securityHeaders, { hsts: config.authIssuer.startsWith('https:'), notFound: NotFoundError })
   // Before every route: the document is collected from the routes as they are added.

@@ -5,7 +5,7 @@ import { ShuttingDownError } from '../errors.js'
 const Ok = Type.Object({ status: Type.Literal('ok') })
 const Refused = Type.Object({ statusCode: Type.Integer(), code: Type.String(), error: Type.String(), message: Type.String() })
 
-/** Liveness, and readiness (503 SHUTTING_DOWN once a shutdown began: src/shutdown.ts). No token needed. */
+/** Liveness, and readiness (503 SHUTTING_DOWN once a shutdown began: packages/service-kit/src/shutdown.ts). No token needed. */
 export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/healthz', {
     schema: { summary: 'Liveness: the process is up and answering', response: { 200: Ok } }
