@@ -361,7 +361,7 @@ export async function runAuthCenter (opts: Options): Promise<Result> {
       {
         name: OURS_CC,
         ...(oursError !== undefined ? { unsupported: oursError } : {}),
-        note: 'POST /oauth/token, a confidential client of AUTH_CLIENTS_FILE (client_secret_post, SHA-256 of the secret compared in constant time), scope api:read: like for like with theirs',
+        note: 'POST /oauth/token, a confidential client of AUTH_CLIENTS_FILE (client_secret_post, SHA-256 of the secret compared in constant time), scope api:read: the same grant as theirs, but each token also writes a session record to Redis (its sid, for revocation and introspection); theirs stores nothing',
         measure: async () => sample(OURS_CC, async (secs) => load({
           url: `${ours!.base}/oauth/token`,
           seconds: secs,
