@@ -6,6 +6,7 @@ import type { Client } from '../clients/client.js'
 import { PolicySchema, defaultPolicy, registrationToClient, type RegistrationEntry } from '../clients/registry.js'
 import { ConfigError } from '../config.js'
 import { ClientExistsError, ClientNotFoundError, ClientReadOnlyError, InvalidClientMetadataError } from '../errors.js'
+import { audit } from '../auth/audit.js'
 import { hashClientSecret } from '../oauth/client-auth.js'
 import { AUTH_METHODS, OAuthClientFields } from '../oauth/client-config.js'
 import { replies } from '../schemas.js'
@@ -81,6 +82,7 @@ export function adminClientRoutes (app: FastifyInstance): void {
     if (!(await deps.store.putClient(stored, { ifAbsent: true }))) throw new ClientExistsError()
     deps.clients.remember(clientId, stored)
     request.log.info({ clientId, type: body.type }, 'oauth client registered')
+    await audit(deps, { type: 'client_registered', clientId, ip: request.clientIp, detail: { type: body.type } })
     return reply.code(201).send({ ...view(client, stored), ...(secret !== undefined ? { client_secret: secret } : {}) })
   })
 
@@ -133,6 +135,7 @@ export function adminClientRoutes (app: FastifyInstance): void {
     }
     revoked += (await revokeUserSessions(deps, clientSubject(id), 'admin')).length
     request.log.info({ clientId: id, revoked }, 'oauth client deleted')
+    await audit(deps, { type: 'client_deleted', clientId: id, ip: request.clientIp, detail: { revoked } })
     return { revoked }
   })
 }

@@ -71,3 +71,17 @@ t.test('logins, failed logins, revocations and admin actions are recorded, with 
   const text = JSON.stringify(r.body)
   for (const secret of [TEST_OTP, '000000', ok.body.access_token, ok.body.refresh_token]) t.notOk(text.includes(secret), 'no secret in the log')
 })
+
+t.test('admin client registrations and deletions are recorded as client_registered / client_deleted', async (t) => {
+  const ac = await startAuthCenter({ AUTH_ADMIN_TOKEN: ADMIN_TOKEN })
+  t.teardown(() => ac.close())
+  const reg = await ac.call('POST', '/admin/clients', { client_id: 'audited', type: 'confidential', redirect_uris: ['https://a.example/cb'], grant_types: ['client_credentials'], scope: 'reports' }, admin)
+  t.equal(reg.status, 201)
+  t.equal((await ac.call('DELETE', '/admin/clients/audited', undefined, admin)).status, 200)
+  const r = await ac.call('GET', '/admin/events?type=client_registered,client_deleted', undefined, admin)
+  t.equal(r.body.events.length, 2)
+  const byType = Object.fromEntries(r.body.events.map((e: any) => [e.type, e]))
+  t.match(byType.client_registered, { client_id: 'audited', detail: { type: 'confidential' } })
+  t.match(byType.client_deleted, { client_id: 'audited', detail: { revoked: 0 } })
+  t.notOk(JSON.stringify(r.body).includes(reg.body.client_secret), 'no secret in the log')
+})
