@@ -1,6 +1,8 @@
 import t from 'tap'
 import { eachDriver } from '../helpers/drivers.js'
+import { createHash, randomBytes } from 'node:crypto'
 import { startAuthCenter, TEST_MOBILE, TEST_OTP } from '../helpers/auth-center.js'
+import { Browser, PARTNER_REDIRECT, PARTNER_SECRET, loginAndConsent, startOAuthCenter } from '../oauth/helpers.js'
 
 const ADMIN_TOKEN = 'admin-secret-0123456789abcdef'
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` }
@@ -84,4 +86,27 @@ t.test('admin client registrations and deletions are recorded as client_register
   t.match(byType.client_registered, { client_id: 'audited', detail: { type: 'confidential' } })
   t.match(byType.client_deleted, { client_id: 'audited', detail: { revoked: 0 } })
   t.notOk(JSON.stringify(r.body).includes(reg.body.client_secret), 'no secret in the log')
+})
+
+t.test('an OAuth authorization_code grant is recorded as a login with reason authorization_code', async (t) => {
+  const ac = await startOAuthCenter({ AUTH_ADMIN_TOKEN: ADMIN_TOKEN })
+  t.teardown(() => ac.close())
+  const verifier = randomBytes(32).toString('base64url')
+  const params = new URLSearchParams({
+    response_type: 'code', client_id: 'partner', redirect_uri: PARTNER_REDIRECT, scope: 'openid', state: 's1',
+    code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256'
+  })
+  const back = await loginAndConsent(new Browser(), `${ac.issuer}/oauth/authorize?${params}`, ac.issuer)
+  const res = await fetch(`${ac.issuer}/oauth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`partner:${PARTNER_SECRET}`).toString('base64')}` },
+    body: new URLSearchParams({ grant_type: 'authorization_code', code: back.searchParams.get('code') ?? '', redirect_uri: PARTNER_REDIRECT, code_verifier: verifier })
+  })
+  t.equal(res.status, 200)
+  await res.text()
+  const ev = await fetch(`${ac.issuer}/admin/events?type=login`, { headers: admin })
+  const body = await ev.json() as { events: any[] }
+  const grants = body.events.filter((e) => e.reason === 'authorization_code')
+  t.equal(grants.length, 1)
+  t.match(grants[0], { client_id: 'partner', type: 'login' })
 })

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify'
 import type { Deps } from '../../context.js'
+import { audit } from '../../auth/audit.js'
 import { revokeSession } from '../../sessions/revoke.js'
 import { startSession } from '../../sessions/start.js'
 import type { AuthenticatedClient } from '../client-auth.js'
@@ -62,6 +63,10 @@ export async function authorizationCodeGrant (deps: Deps, request: FastifyReques
       throw new OAuthError('invalid_client', 'the client no longer exists', 401)
     }
   }
+  await audit(deps, {
+    type: 'login', userId: user.id, sessionId: tokens.session_id, clientId: client.clientId, ip: request.clientIp,
+    userAgent: request.headers['user-agent']?.slice(0, 256), reason: 'authorization_code'
+  })
   const reply = oauthTokenReply(client, tokens, grant.scope)
   if (splitScope(grant.scope).includes(OPENID)) {
     reply.id_token = issueIdToken(deps, {
