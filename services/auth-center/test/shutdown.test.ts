@@ -25,6 +25,8 @@ interface Proc {
   count (msg: string): number
   /** Resolves once stdout carried `times` log lines with this `msg`. */
   logged (msg: string, times?: number): Promise<void>
+  /** Resolves once stdout holds `text` (any log line). */
+  printed (text: string): Promise<void>
   kill (signal: NodeJS.Signals): void
 }
 
@@ -70,6 +72,9 @@ async function startAuthCenter (t: Test, env: Record<string, string>): Promise<P
     logged: async (msg, times = 1) => {
       if (count(msg) >= times) return
       await new Promise<void>((resolve) => { waiting.push({ msg, times, resolve }) })
+    },
+    printed: async (text) => {
+      while (!stdout.includes(text)) await once(child.stdout, 'data')
     },
     kill: (signal) => { child.kill(signal) }
   }
@@ -136,11 +141,13 @@ t.test('SIGTERM: /readyz 503 at once, feed streams get end, the login in flight 
 
 t.test('SIGTERM: a request that never completes is cut at SHUTDOWN_TIMEOUT, exit 1', async (t) => {
   const ac = await startAuthCenter(t, { SHUTDOWN_TIMEOUT: '1s' })
-  const before = ac.count('incoming request')
   const login = slowLogin(ac.port)
   const cut = login.response.then(() => 'answered', () => 'cut')
   // In flight once the server logged it (its headers arrived; the body never completes).
-  await ac.logged('incoming request', before + 1)
+  // Waiting for this very request's line: counting "incoming request" lines could be
+  // satisfied by the last /readyz poll's line arriving late, and a SIGTERM sent before the
+  // login arrived gets it a 503 at once instead of an in-flight request.
+  await ac.printed('"url":"/auth/login"')
   ac.kill('SIGTERM')
   t.equal(await ac.exited, 1, 'exit code 1: SHUTDOWN_TIMEOUT ran out')
   t.equal(await cut, 'cut', 'the request never completed')

@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import type { EventPage, EventQuery, EventStore, NewSecurityEvent, RiskEvent, SecurityEvent } from './events.js'
 
 /**
  * What every events driver shares: the order of the log, the cursor, the filter, and the
- * risk-event view over the log. The order is (at desc, id desc); ids are lowercase
- * UUIDs, so JavaScript's string order, Redis's member order and PostgreSQL's uuid order agree.
+ * risk-event view over the log. The order is (at desc, id desc); ids are lowercase,
+ * time-ordered UUIDs (eventId), so JavaScript's string order, Redis's member order and PostgreSQL's uuid order agree.
  */
 
 /** The position of an event in the log: `<at>.<id>`. The admin route checks the shape (EVENT_CURSOR_PATTERN). */
@@ -60,9 +60,38 @@ export function toPage (found: SecurityEvent[], limit: number): EventPage {
   return { events, nextCursor: formatEventCursor(events[events.length - 1]!) }
 }
 
+let lastMs = 0
+let seq = 0
+
+/**
+ * A time-ordered UUID (version 7 layout: 48-bit milliseconds, then a 12-bit sequence
+ * in place of rand_a, then random bits), monotonic within this process: two events
+ * recorded in the same millisecond (a revocation and the admin action that made it)
+ * keep the order they were recorded in, on every driver, since the log's order is
+ * (at desc, id desc) and uuid order is hex order.
+ */
+export function eventId (): string {
+  let ms = Date.now()
+  if (ms <= lastMs) {
+    ms = lastMs
+    seq++
+    if (seq > 0xfff) { ms = ++lastMs; seq = 0 }
+  } else {
+    lastMs = ms
+    seq = 0
+  }
+  const b = randomBytes(16)
+  b.writeUIntBE(ms, 0, 6)
+  b[6] = 0x70 | (seq >> 8)
+  b[7] = seq & 0xff
+  b[8] = 0x80 | (b[8]! & 0x3f)
+  const h = b.toString('hex')
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
+}
+
 /** The stored form: an id, and no undefined fields (so every driver answers the same objects). */
 export function withId (event: NewSecurityEvent): SecurityEvent {
-  const out: Record<string, unknown> = { id: randomUUID() }
+  const out: Record<string, unknown> = { id: eventId() }
   for (const [k, v] of Object.entries(event)) if (v !== undefined) out[k] = v
   if (!Number.isSafeInteger(event.at) || event.at < 0) throw new TypeError('events: at must be epoch milliseconds')
   return out as unknown as SecurityEvent
