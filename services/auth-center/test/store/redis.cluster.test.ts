@@ -1,4 +1,5 @@
 import { once } from 'node:events'
+import type { Cluster } from 'ioredis'
 import t from 'tap'
 import { startRedisCluster } from '@authcenter/testkit'
 import { redisClientOptions } from '../../src/store/redis/client.js'
@@ -13,5 +14,8 @@ const client = connectRedis({ kind: 'cluster', nodes: [...cluster.nodes] }, redi
 client.on('error', () => {})
 await once(client, 'ready')
 t.teardown(() => client.quit())
+// 'ready' is the slot map; each master's own connection opens on first use, and with the
+// offline queue off (fail fast: 503) a burst sent before it is up is refused. Open them all.
+await Promise.all((client as Cluster).nodes('master').map(async (node) => await node.ping()))
 
 await redisContracts(t, 'redis cluster', client)
