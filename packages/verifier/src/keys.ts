@@ -3,6 +3,7 @@ import type { KeyObject } from 'node:crypto'
 import type { Ed25519PublicKey } from './ed25519.js'
 import { TokenError } from './errors.js'
 import type { ResolvedOptions } from './options.js'
+import { withTimeout } from './revocation/entries.js'
 
 /**
  * The second argument of `crypto.verify` for one algorithm: the key itself,
@@ -222,7 +223,26 @@ export class RemoteKeySet {
   }
 
   async #getJson (url: URL): Promise<unknown> {
-    const signal = AbortSignal.any([this.#closed.signal, AbortSignal.timeout(this.#options.timeoutDuration)])
+    // One controller that our own timer and close() abort, and a race on the same
+    // deadline: undici can lose an abort that reaches it through a derived signal
+    // (AbortSignal.any, a Request following a signal) once the garbage collector has
+    // run (nodejs/node#55428), and a fetch from an issuer that never answers then
+    // hangs every verification waiting on it. Seen under load on Node 20.
+    const ms = this.#options.timeoutDuration
+    const controller = new AbortController()
+    const closed = this.#closed.signal
+    const onClose = (): void => controller.abort(closed.reason)
+    closed.addEventListener('abort', onClose, { once: true })
+    const timer = setTimeout(() => controller.abort(new Error(`GET ${url.href} timed out after ${ms} ms`)), ms)
+    try {
+      return await withTimeout(this.#readJson(url, controller.signal), ms, `GET ${url.href}`)
+    } finally {
+      clearTimeout(timer)
+      closed.removeEventListener('abort', onClose)
+    }
+  }
+
+  async #readJson (url: URL, signal: AbortSignal): Promise<unknown> {
     const response = await this.#options.fetch(url, { headers: { accept: 'application/json' }, signal })
     if (!response.ok) {
       await response.body?.cancel()

@@ -158,14 +158,15 @@ t.test('messages that arrive while the list loads are applied after the swap', a
 t.test('before the first load: closed waits at most maxStaleness then answers REVOCATION_UNAVAILABLE; open accepts', async (t) => {
   const never = new MemoryFeed()
   never.gate = new Promise(() => {})
-  const closed = make(t, never, { maxStaleness: 200 })
+  // A window long enough that "waited for it" and "did not wait again" stay apart on a loaded machine.
+  const closed = make(t, never, { maxStaleness: 1000 })
   const started = Date.now()
   await refuses(t, closed.verify, token(server, key), 'REVOCATION_UNAVAILABLE', 'closed, never loaded')
   const waited = Date.now() - started
-  t.ok(waited >= 150 && waited < 1500, `waited ${waited} ms, bounded by maxStaleness`)
+  t.ok(waited >= 950 && waited < 10_000, `waited ${waited} ms, bounded by maxStaleness`)
   const again = Date.now()
   const err = await refuses(t, closed.verify, token(server, key), 'REVOCATION_UNAVAILABLE', 'after the window: at once')
-  t.ok(Date.now() - again < 100, 'no wait after the window')
+  t.ok(Date.now() - again < 500, 'no second wait after the window')
   t.equal(err?.statusCode, 503)
   t.ok(closed.logs.some((l) => l.level === 'error' && /failing closed/.test(l.msg)), 'fail closed is logged')
   await refuses(t, closed.verify, 'not-a-token', 'TOKEN_MALFORMED', 'other refusals are unchanged')
