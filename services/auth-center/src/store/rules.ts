@@ -13,10 +13,6 @@ import type { Session, User } from './store.js'
  */
 export const SESSION_RETENTION_MARGIN_MS = 24 * 60 * 60 * 1000
 
-/** Risk events kept per user, and for how long. */
-export const RISK_EVENTS_KEPT = 100
-export const RISK_EVENTS_TTL_MS = 90 * 86_400_000
-
 /** How long from `now` a session with this `expiresAt` must be kept. */
 export function sessionRetentionMs (expiresAt: number, now: number): number {
   return Math.max(Math.ceil(expiresAt - now), 0) + SESSION_RETENTION_MARGIN_MS

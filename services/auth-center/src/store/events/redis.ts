@@ -1,5 +1,5 @@
 import { StoreUnavailableError } from '../../errors.js'
-import type { RedisClient } from '../redis-scripts.js'
+import type { RedisClient } from '../redis/client.js'
 import type { EventStore, SecurityEvent } from './events.js'
 import { checkQuery, isAfter, matches, parseEventCursor, riskView, toPage, withId } from './log.js'
 
