@@ -5,26 +5,22 @@
  * separate processes on 127.0.0.1, each with its own redis-server
  * (appendonly yes); autocannon runs here, contenders alternate every round.
  */
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { execFileSync, spawnSync, type ChildProcess } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import type autocannon from 'autocannon'
-import { freePort, startRedis, type RedisServer } from '@authcenter/testkit'
+import { startRedis, type RedisServer } from '@authcenter/testkit'
 import {
-  BENCH_DIR, type Contender, type Options, type Result, type Table, type Target,
-  compare, fmt, forkTs, log, machine, onExit, ratioText, row, stopChild, track, versions, writeResult
+  type Contender, type Options, type Result, type Table, type Target,
+  compare, fmt, forkTs, log, machine, onExit, ratioText, row, stopChild, versions, writeResult
 } from './harness.js'
 import { load, type LoadResult } from './load.js'
+import { CODE, MOBILES, startAuthCenterProcess, type AuthCenterProcess } from './servers/auth-center-process.js'
 
-const AUTH_CENTER_DIR = join(BENCH_DIR, '..', 'services', 'auth-center')
-const SERVER_JS = join(AUTH_CENTER_DIR, 'dist', 'server.js')
-export const CODE = '123456'
-// Many distinct users, so that a user's session count stays realistic (a few devices):
-// 4000 test numbers fit one environment variable (< 128 KiB).
-export const MOBILES = Array.from({ length: 4000 }, (_, i) => `+86138${String(i).padStart(8, '0')}`)
+export { CODE, MOBILES }
 
 const OURS_LOGIN = 'auth center: POST /auth/login (test OTP)'
 const OURS_REFRESH = 'auth center: POST /auth/refresh'
@@ -41,52 +37,9 @@ const CC_SCOPE = 'api:read'
 
 export interface Oidc { child: ChildProcess, base: string, clientId: string, clientSecret: string }
 
-async function waitHttp (url: string, child: ChildProcess, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}`)
-    try {
-      const r = await fetch(url, { signal: AbortSignal.timeout(1000) })
-      await r.body?.cancel()
-      if (r.ok) return
-    } catch {}
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  throw new Error(`${url} did not answer within ${timeoutMs} ms`)
-}
-
-/** The auth center as a process; `storeEnv` picks its store (REDIS_URL, DATABASE_URL or both). */
-export async function startAuthCenter (storeEnv: Record<string, string>, extraEnv: Record<string, string> = {}): Promise<{ child: ChildProcess, base: string, dataDir: string, stderr: () => string }> {
-  if (!existsSync(SERVER_JS)) throw new Error(`${SERVER_JS} is missing: run pnpm build first`)
-  const port = await freePort()
-  const dataDir = mkdtempSync(join(tmpdir(), 'authcenter-bench-'))
-  let stderr = ''
-  const child = track(spawn(process.execPath, [SERVER_JS], {
-    cwd: AUTH_CENTER_DIR,
-    env: {
-      PATH: process.env.PATH,
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      ...storeEnv,
-      AUTH_DATA_DIR: dataDir,
-      AUTH_ISSUER: 'http://127.0.0.1:' + port,
-      SMS_TEST_OTP: MOBILES.map((m) => `${m}:${CODE}`).join(','),
-      LOG_LEVEL: 'warn',
-      ...extraEnv
-    },
-    stdio: ['ignore', 'ignore', 'pipe']
-  }))
-  child.stderr?.on('data', (b: Buffer) => { stderr = (stderr + b.toString()).slice(-4000) })
-  const base = `http://127.0.0.1:${port}`
-  try {
-    await waitHttp(`${base}/healthz`, child)
-  } catch (err) {
-    child.kill('SIGKILL')
-    const lines = stderr.trim().split('\n')
-    const cause = lines.find((l) => /Error\b/.test(l)) ?? lines[0] ?? ''
-    throw new Error(`${(err as Error).message}: ${cause.trim()}`)
-  }
-  return { child, base, dataDir, stderr: () => stderr }
+/** The auth center as a process (servers/auth-center-process.ts); `storeEnv` picks its store (REDIS_URL, DATABASE_URL or both). */
+export async function startAuthCenter (storeEnv: Record<string, string>, extraEnv: Record<string, string> = {}): Promise<AuthCenterProcess> {
+  return startAuthCenterProcess({ ...storeEnv, ...extraEnv })
 }
 
 export async function startOidc (redisUrl: string | undefined): Promise<Oidc> {

@@ -4,6 +4,8 @@ import autocannon from 'autocannon'
 export interface LoadResult {
   /** 2xx responses per second. */
   rps: number
+  /** 2xx responses in all. */
+  ok: number
   /** Latency percentiles, ms. */
   p50: number
   p99: number
@@ -37,6 +39,7 @@ export async function load (o: LoadOptions): Promise<LoadResult> {
   const ok = result['2xx']
   return {
     rps: ok / (result.duration || o.seconds),
+    ok,
     p50: result.latency.p50,
     p99: result.latency.p99,
     non2xx: result.non2xx,

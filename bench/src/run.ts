@@ -1,5 +1,5 @@
 /**
- * Entry point: `pnpm bench [--quick] [--only verify,http,auth,storage,memory,revocation,password,client-size] [--save]`.
+ * Entry point: `pnpm bench [--quick] [--only verify,http,auth,storage,memory,revocation,password,client-size,scale] [--save]`.
  * Runs the benchmarks one after another, writes results/node<major>/<name>.json|md,
  * verify.svg and summary.md (all tables, for the README's section of that Node line).
  */
@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { NODE_LINE, RESULTS_DIR, SAVE, log, machine, markdown, type Options, type Result } from './harness.js'
 
-const ALL = ['verify', 'http', 'auth', 'storage', 'memory', 'revocation', 'password', 'client-size'] as const
+const ALL = ['verify', 'http', 'auth', 'storage', 'memory', 'revocation', 'password', 'client-size', 'scale'] as const
 type Name = typeof ALL[number]
 
 function parseArgs (argv: string[]): { opts: Options, only: Name[] } {
@@ -28,7 +28,7 @@ function parseArgs (argv: string[]): { opts: Options, only: Name[] } {
         return name as Name
       })
     } else if (a === '--help' || a === '-h') {
-      process.stdout.write('usage: pnpm bench [--quick] [--only verify,http,auth,storage,memory,revocation,password,client-size] [--save]\n' +
+      process.stdout.write('usage: pnpm bench [--quick] [--only verify,http,auth,storage,memory,revocation,password,client-size,scale] [--save]\n' +
         '  --save  write the committed results/ and the README figures (default: results/unsaved/, git-ignored)\n')
       process.exit(0)
     } else throw new Error(`unknown argument ${a}`)
@@ -44,9 +44,9 @@ async function main (): Promise<void> {
   const started = performance.now()
   // Hard bound on the whole run: a hung child or server never keeps it alive.
   const limit = setTimeout(() => {
-    log(`bench: stopped after ${opts.quick ? 3 : 20} minutes`)
+    log(`bench: stopped after ${opts.quick ? 5 : 26} minutes`)
     process.exit(2)
-  }, (opts.quick ? 3 : 20) * 60_000)
+  }, (opts.quick ? 5 : 26) * 60_000)
   limit.unref()
 
   const results: Result[] = []
@@ -61,6 +61,7 @@ async function main (): Promise<void> {
     else if (name === 'memory') result = await (await import('./memory.js')).runMemory(opts)
     else if (name === 'revocation') result = await (await import('./revocation.js')).runRevocation(opts)
     else if (name === 'client-size') result = await (await import('./client-size.js')).runClientSize(opts)
+    else if (name === 'scale') result = await (await import('./scale.js')).runScale(opts)
     else result = await (await import('./password-dos.js')).runPasswordDos(opts)
     results.push(result)
     log(`== ${name} done in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
@@ -70,7 +71,7 @@ async function main (): Promise<void> {
   // summary.md: the latest table of every benchmark (also those not rerun this time).
   mkdirSync(RESULTS_DIR, { recursive: true })
   const parts: string[] = []
-  for (const name of ['verify', 'http-route', 'auth-center', 'storage', 'memory', 'revocation', 'password-dos', 'client-size']) {
+  for (const name of ['verify', 'http-route', 'auth-center', 'storage', 'memory', 'revocation', 'password-dos', 'client-size', 'scale']) {
     const file = join(RESULTS_DIR, `${name}.md`)
     if (existsSync(file)) parts.push(readFileSync(file, 'utf8'))
   }

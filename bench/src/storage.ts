@@ -8,7 +8,6 @@
  * read back from the server into the result).
  */
 import { execFileSync, type ChildProcess } from 'node:child_process'
-import { rmSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
 import { startPostgres, startRedis, type PostgresServer, type RedisServer } from '@authcenter/testkit'
 import {
@@ -18,8 +17,9 @@ import {
 import { load } from './load.js'
 import {
   type Oidc, clientCredentialsBody, login, loginLoad, mint, oidcRefreshBody, redisVersion, refreshChainLoad, sampler, shutdownRedis,
-  startAuthCenter, startOidc
+  startOidc
 } from './auth-center.js'
+import { startAuthCenterProcess, type AuthCenterProcess } from './servers/auth-center-process.js'
 
 const STORES = [
   { key: 'redis', label: 'Redis alone' },
@@ -56,7 +56,7 @@ export async function runStorage (opts: Options): Promise<Result> {
   const redisServers: RedisServer[] = []
   const removeHooks: Array<() => void> = []
   const children: ChildProcess[] = []
-  const dataDirs: string[] = []
+  const centers: AuthCenterProcess[] = []
   const tables: Table[] = []
   const notes: string[] = []
   const errors = new Map<StoreKey, string>()
@@ -84,9 +84,8 @@ export async function runStorage (opts: Options): Promise<Result> {
     }
     for (const { key } of STORES) {
       try {
-        const s = await startAuthCenter(envs[key])
-        children.push(s.child)
-        dataDirs.push(s.dataDir)
+        const s = await startAuthCenterProcess(envs[key])
+        centers.push(s)
         await login(s.base, 0) // proves the test OTP works on this store
         bases.set(key, s.base)
       } catch (err) {
@@ -152,11 +151,10 @@ export async function runStorage (opts: Options): Promise<Result> {
       notes: ['Login checks the test OTP, finds or creates the user, writes a session and issues an EdDSA access token and a refresh token; client credentials issues only an EdDSA JWT and stores nothing. The cheapest "new token" path of each server, not the same work.']
     }))
   } finally {
-    await Promise.all(children.map((c) => stopChild(c)))
+    await Promise.all([...children.map((c) => stopChild(c)), ...centers.map((c) => c.close())])
     await Promise.all(redisServers.map((r) => r.close().catch(() => {})))
     await postgres?.close().catch(() => {})
     for (const remove of removeHooks) remove()
-    for (const d of dataDirs) rmSync(d, { recursive: true, force: true })
   }
 
   const targets: Target[] = []
