@@ -2,7 +2,7 @@ import { mkdir, open, readFile, rename, chmod } from 'node:fs/promises'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import type { KeySet } from './key-set.js'
-import type { KeyStore } from './key-store.js'
+import { keyStoreOver, type KeyStore } from './key-store.js'
 import type { KeySetCodec, SealedWith } from './sealed-key-set.js'
 
 export const KEYS_FILE = 'signing-keys.json'
@@ -14,7 +14,6 @@ export const KEYS_FILE = 'signing-keys.json'
  */
 export function createFileKeyStore (dataDir: string, codec: KeySetCodec): KeyStore {
   const file = join(dataDir, KEYS_FILE)
-  const where = file
 
   async function read (): Promise<{ set: KeySet, sealedWith: SealedWith } | null> {
     let text: string
@@ -43,38 +42,20 @@ export function createFileKeyStore (dataDir: string, codec: KeySetCodec): KeySto
     return true
   }
 
-  async function replace (expectedRevision: number, next: KeySet): Promise<boolean> {
-    const existing = await read()
-    if (existing !== null && existing.set.revision !== expectedRevision) return false
-    return write(next, false)
-  }
-
-  return {
+  return keyStoreOver({
     kind: 'file',
-    where,
-    async load () {
-      const found = await read()
-      if (found === null) return null
-      // Written in clear by a version before sealing: seal it now rather than lose it.
-      if (found.sealedWith === 'clear') await replace(found.set.revision, found.set)
-      return found.set
+    where: file,
+    codec,
+    read,
+    // Looked for first, so a start with keys already on disk writes no temporary file.
+    async insertIfAbsent (set) {
+      if ((await read()) === null) await write(set, true)
     },
-    async init (set) {
-      const existing = await this.load()
-      if (existing !== null) return existing
-      await write(set, true)
-      return (await this.load()) ?? set
+    async replace (expectedRevision, next) {
+      const existing = await read()
+      if (existing !== null && existing.set.revision !== expectedRevision) return false
+      return write(next, false)
     },
-    replace,
-    async copy (set) { await write(set, false) },
-    async reseal () {
-      // Retried when a rotation by another process lands in between (it changed the revision).
-      for (let attempt = 0; attempt < 5; attempt++) {
-        const found = await read()
-        if (found === null) return null
-        if (found.sealedWith === codec.keks.current.id || await replace(found.set.revision, found.set)) return found.sealedWith
-      }
-      throw new Error(`${where}: re-sealing kept conflicting with another writer`)
-    }
-  }
+    async write (set) { await write(set, false) }
+  })
 }
