@@ -13,6 +13,22 @@ redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return 1
 `)
 
+/**
+ * One Redis (or Sentinel) only: CREATE_SESSION, then INDEX_SESSION, and the epoch if
+ * missing, in one step (one round trip for a login instead of two; the index is still
+ * written after the session, inside the same atomic step).
+ * KEYS: session, user's session index, epoch. ARGV: retentionMs, epoch candidate,
+ * createdAt, sessionId, then field/value pairs. Returns the index size.
+ */
+export const CREATE_INDEXED_SESSION = script(`
+redis.call('SET', KEYS[3], ARGV[2], 'NX')
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], unpack(ARGV, 5))
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
+return redis.call('ZCARD', KEYS[2])
+`)
+
 /** KEYS: user's session index. ARGV: createdAt, sessionId. Returns the index size. */
 export const INDEX_SESSION = script(`
 redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
@@ -48,8 +64,9 @@ end
  */
 export const ROTATE_REFRESH = script(DENY + `
 local k = KEYS[5]
-if redis.call('EXISTS', k) == 0 then return {'missing'} end
 local f = redis.call('HMGET', k, 'revokedAt', 'expiresAt', 'refreshGen', 'rotatedAt', 'refreshNonce')
+-- expiresAt is on every session, so a nil one is (nearly always) a missing key: EXISTS only then.
+if not f[2] and redis.call('EXISTS', k) == 0 then return {'missing'} end
 if ARGV[11] ~= '' and f[5] ~= ARGV[11] then return {'stale'} end
 local presented, now, grace = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local status
@@ -61,8 +78,7 @@ else
   local gen, rotatedAt = tonumber(f[3]), tonumber(f[4])
   if presented >= gen then
     -- Ahead of the store (a lost rotation, see decideRotation): go on from it.
-    redis.call('HSET', k, 'refreshGen', presented + 1)
-    redis.call('HSET', k, 'rotatedAt', ARGV[2], 'lastUsedAt', ARGV[2], 'expiresAt', ARGV[4])
+    redis.call('HSET', k, 'refreshGen', presented + 1, 'rotatedAt', ARGV[2], 'lastUsedAt', ARGV[2], 'expiresAt', ARGV[4])
     redis.call('PEXPIRE', k, ARGV[5])
     status = 'rotated'
   elseif presented == gen - 1 and rotatedAt > 0 and now - rotatedAt < grace then

@@ -11,7 +11,7 @@ import { decodeSession, encodeSession, flatToHash, pair } from '../redis/codec.j
 import { io, run } from '../redis/script.js'
 import { follower, logged } from './redis-follower.js'
 import {
-  CREATE_SESSION, ENSURE_EPOCH, FEED_HEAD, INDEX_SESSION, PRUNE_DENYLIST, REVOKE_SESSION, REVOKE_USER_SESSIONS, ROTATE_REFRESH
+  CREATE_INDEXED_SESSION, CREATE_SESSION, ENSURE_EPOCH, FEED_HEAD, INDEX_SESSION, PRUNE_DENYLIST, REVOKE_SESSION, REVOKE_USER_SESSIONS, ROTATE_REFRESH
 } from './redis-scripts.js'
 import { CLUSTER_DENY, CLUSTER_REVOKE_SESSION, CLUSTER_REVOKE_USER_SESSION, CLUSTER_ROTATE_REFRESH } from './redis-cluster-scripts.js'
 
@@ -116,7 +116,15 @@ export function createRedisSessions (client: RedisClient, opts: RedisSessionsOpt
   return {
     async createSession (session) {
       const retention = sessionRetentionMs(session.expiresAt, session.createdAt)
-      // An epoch older than every session in this Redis: after Redis came back empty,
+      if (!onCluster) {
+        // One script, one round trip: epoch if missing, session, then its index member (the order the note below needs).
+        const size = Number(await run(client, CREATE_INDEXED_SESSION, [key.session(session.id), key.userSessions(session.userId), key.epoch], [
+          retention, newEpoch(session.createdAt), session.createdAt, session.id, ...encodeSession(session)
+        ]))
+        if (size > INDEX_PRUNE_THRESHOLD) pruneSome(session.userId).catch(() => {})
+        return
+      }
+      // On a Cluster the three keys are in different slots. An epoch older than every session in this Redis: after Redis came back empty,
       // the first login makes it (instead of a later revocation or verifier whose
       // epoch would refuse this login's tokens). At createdAt, the login's `iat`, see newEpoch.
       // Sent together with the session write (one round trip, not two): the epoch's
