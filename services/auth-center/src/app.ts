@@ -40,7 +40,7 @@ import { createPostgres, type Postgres } from './store/postgres/pool.js'
 import { startEventRetention } from './store/events/retention.js'
 import { watchConnection } from './store/redis/connection.js'
 import type { RedisClient } from './store/redis/client.js'
-import { connectRedis, describeRedisTarget } from './store/redis-target.js'
+import { connectRedis, describeRedisTarget, connectMasters } from './store/redis-target.js'
 import type { Store } from './store/store.js'
 
 export { loadConfig, ConfigError, type Config } from './config.js'
@@ -128,6 +128,9 @@ export async function build (config: Readonly<Config>, opts: BuildOptions = {}):
   if (config.redis !== undefined) {
     // Built here rather than from a url by @fastify/redis, which can make neither a Cluster nor a Sentinel client; it waits for `ready` and quits it on close.
     await app.register(fastifyRedis, { client: connectRedis(config.redis, redisClientOptions), closeClient: true })
+    // @fastify/redis waited for 'ready'; a Cluster's masters are connected too before the listener opens (and /readyz says 200).
+    const unanswered = await connectMasters(app.redis as RedisClient)
+    if (unanswered.length > 0) app.log.warn({ masters: unanswered }, 'redis cluster: masters not answering at start (their commands answer 503 STORE_UNAVAILABLE until they do)')
     app.log.info({ redis: describeRedisTarget(config.redis), postgres: postgres !== undefined }, postgres !== undefined ? 'store: postgres+redis' : 'store: redis')
     watchConnection(app)
     store = postgres !== undefined

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis'
 import type { RedisClient } from './redis/client.js'
 
@@ -144,4 +145,30 @@ export function connectRedis (target: RedisTarget, options: RedisOptions): Redis
     ...(typeof retryStrategy === 'function' ? { clusterRetryStrategy: (times: number) => retryStrategy(times) } : {}),
     redisOptions: perNode
   })
+}
+
+/**
+ * For a Cluster client that is 'ready': opens every master's own connection, so it can
+ * take a burst of commands. 'ready' is only the slot map; a master's connection opens
+ * on the first command for it, and with the offline queue off (fail fast: 503) the
+ * commands that arrive while it is still opening are refused, so the first burst after
+ * start would meet 503s. A PING to each master opens them all (a node's own queue holds
+ * the PING while it connects). One that keeps failing is given up after `withinMs`: a
+ * master down at start delays the start, never stops it. Returns the masters
+ * (host:port) that did not answer; nothing to do for one server or Sentinel.
+ */
+export async function connectMasters (client: RedisClient, withinMs = 5000): Promise<string[]> {
+  if (!(client instanceof Cluster)) return []
+  const deadline = Date.now() + withinMs
+  const answers = async (node: Redis): Promise<boolean> => {
+    // Retried: under load a PING queued while connecting can outlast commandTimeout.
+    while (Date.now() < deadline) {
+      if (await node.ping().then(() => true, () => false)) return true
+      await sleep(50)
+    }
+    return false
+  }
+  const masters = client.nodes('master')
+  const answered = await Promise.all(masters.map(answers))
+  return masters.filter((_, i) => !answered[i]).map((node) => `${node.options.host ?? ''}:${node.options.port ?? ''}`)
 }
