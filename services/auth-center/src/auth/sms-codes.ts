@@ -121,17 +121,15 @@ export async function checkLoginCode (deps: Deps, mobile: string, code: string):
   if (fixed !== undefined) {
     // Fixed review codes are reusable, but take wrong guesses like a real code: MAX_ATTEMPTS
     // per CODE_TTL_MS window, after which even the right code is refused until the window
-    // ends. Every try is counted first (atomic, so a burst cannot exceed the tries) and
-    // a right one gives its unit back, so successful logins never use the tries up.
+    // ends. Wrong tries are counted (atomic, so a burst cannot exceed the tries); a right
+    // one only reads the count (one round trip, not a count and a give-back): it passes
+    // while the count it would have made is within MAX_ATTEMPTS, so successful logins
+    // never use the tries up. A right one refused is counted like a wrong one.
     const key = `sms:fixed-tries:${mobile}`
-    const tries = await deps.store.hit(key, MAX_ATTEMPTS, CODE_TTL_MS)
-    if (!tries.allowed) throw new InvalidCodeError()
     const a = Buffer.from(fixed)
     const b = Buffer.from(code)
-    if (a.length === b.length && timingSafeEqual(a, b)) {
-      await deps.store.releaseHit(key)
-      return
-    }
+    if (a.length === b.length && timingSafeEqual(a, b) && await deps.store.countHits(key) < MAX_ATTEMPTS) return
+    await deps.store.hit(key, MAX_ATTEMPTS, CODE_TTL_MS)
     throw new InvalidCodeError()
   }
   const r = await deps.store.checkSmsCode(mobile, codeHash(deps, mobile, code))
