@@ -61,11 +61,15 @@ function machineJiffies (): { busy: number, total: number } {
 }
 
 /** CPU of the replicas, of Redis, of this process (autocannon) and of the machine over one load. */
-interface CpuWindow { replicas: number[], redis: number, bench: number, machineCores: number, wallUs: number }
+interface CpuWindow { replicas: number[], redis: number, bench: number, run: number, machineCores: number, wallUs: number }
+
+/** Every process of this run but this one: all replicas and redis-servers of both stores (also those idle in a sample). */
+const runPids: number[] = []
 
 async function measuredCpu<T> (store: Store, pids: number[], run: () => Promise<T>): Promise<{ value: T, cpu: CpuWindow }> {
   const r0 = pids.map(cpuMicros)
   const d0 = store.redisPids.map(cpuMicros)
+  const a0 = runPids.map(cpuMicros)
   const b0 = process.cpuUsage()
   const m0 = machineJiffies()
   const t0 = performance.now()
@@ -80,6 +84,7 @@ async function measuredCpu<T> (store: Store, pids: number[], run: () => Promise<
       replicas: pids.map((p, i) => cpuMicros(p) - r0[i]!),
       redis: store.redisPids.reduce((sum, p, i) => sum + cpuMicros(p) - d0[i]!, 0),
       bench: b.user + b.system,
+      run: runPids.reduce((sum, p, i) => sum + cpuMicros(p) - a0[i]!, 0) + b.user + b.system,
       machineCores: m1.total > m0.total ? (m1.busy - m0.busy) / (m1.total - m0.total) * cores : NaN,
       wallUs
     }
@@ -99,7 +104,9 @@ function extras (results: Array<LoadResult & { lost?: number }>, cpu: CpuWindow,
     'replicas cores': cpu.replicas.reduce((a, b) => a + b, 0) / cpu.wallUs,
     'Redis cores': cpu.redis / cpu.wallUs,
     'bench cores': cpu.bench / cpu.wallUs,
-    'machine busy cores': cpu.machineCores
+    'machine busy cores': cpu.machineCores,
+    // What the machine was busy with besides this run's processes: the other work sharing its cores.
+    'others cores': cpu.machineCores - cpu.run / cpu.wallUs
   }
 }
 
@@ -128,6 +135,35 @@ async function loginSession (base: string, i: number): Promise<string> {
   const body = await r.json() as { session_id?: string }
   if (r.status !== 200 || body.session_id === undefined) throw new Error(`login answered ${r.status}`)
   return body.session_id
+}
+
+/**
+ * A cluster client opens each master's own connection on first use, and a request sent to a
+ * master still connecting is refused (503, the offline queue is off: fail fast). So before any
+ * burst: one request at a time at this replica, a 503 retried, until 30 logins and their
+ * refreshes in a row have succeeded (random session ids: every master is reached).
+ */
+async function warmUp (r: AuthCenterProcess, label: string): Promise<void> {
+  const deadline = Date.now() + 30_000
+  let inARow = 0
+  let refused = 0
+  for (let i = 0; inARow < 30; i++) {
+    if (Date.now() > deadline) throw new Error(`${label}: replica ${r.pid} still refusing after 30 s of warm-up (${refused} refused)`)
+    const lr = await fetch(`${r.base}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mobile: MOBILES[i % MOBILES.length], code: CODE }) })
+    const body = await lr.json() as { refresh_token?: string }
+    let ok = lr.status === 200 && body.refresh_token !== undefined
+    if (ok) {
+      const res = await fetch(`${r.base}/auth/refresh`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh_token: body.refresh_token }) })
+      await res.body?.cancel()
+      ok = res.status === 200
+    }
+    if (ok) { inARow++; continue }
+    if (lr.status !== 200 && lr.status !== 503) throw new Error(`${label}: warm-up login answered ${lr.status}`)
+    refused++
+    inARow = 0
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  if (refused > 0) log(`scale: ${label}: replica ${r.pid}: ${refused} warm-up requests refused (503) while its cluster connections opened`)
 }
 
 /** Follows one replica's GET /revocations/stream and resolves `seen(sid)` with the time the session's entry arrived. */
@@ -249,6 +285,32 @@ async function propagation (store: Store, adminToken: string, samples: number, o
   return out
 }
 
+/** What bounds the scaling, from the refresh table's CPU columns at 1 replica on one Redis. */
+function bounds (t: Table | undefined, loadAtStart: string, loadAtEnd: string): string {
+  const x = t === undefined ? undefined : row(t, name(TOPOLOGIES[0].label, 1))?.extra
+  const v = (k: string): string => fmt(Number(x?.[k]))
+  return `What bounds the scaling here: the machine has ${cpus().length} cores for every process of the run (6 replicas, 7 redis-servers, autocannon in this process) and for any other work on it (load average ${loadAtStart} at the start, ${loadAtEnd} at the end). ` +
+    `With 1 replica under refresh load on one Redis the machine was busy ${v('machine busy cores')} of ${cpus().length} cores: the replica ${v('replicas cores')}, Redis ${v('Redis cores')}, autocannon ${v('bench cores')}, other work ${v('others cores')}. ` +
+    'Whenever "machine busy cores" is at its ceiling, a second or third replica does not add CPU, it only shares the same cores (and spreads the same load thinner: each replica answers fewer requests per event-loop turn, so its CPU per request rises). ' +
+    'The ratio to 1 replica therefore measures the cost of spreading the load on a full machine, not the capacity of more machines; the CPU per request is what carries over to a real cluster.'
+}
+
+/** Per-core capacities from the 1-replica rows (the busiest replica: its fixed costs best shared out). */
+function sizing (tables: Table[]): string {
+  const parts: string[] = []
+  for (const [t, what] of [[tables[0], 'refresh'], [tables[1], 'login']] as const) {
+    if (t === undefined) continue
+    for (const store of TOPOLOGIES) {
+      const x = row(t, name(store.label, 1))?.extra
+      const rep = Number(x?.[`replica µs CPU/${what}`])
+      const red = Number(x?.[`Redis µs CPU/${what}`])
+      parts.push(`${what} on ${store.label}: ${fmt(rep)} µs of replica CPU (≈ ${fmt(1e6 / rep)}/s per core) and ${fmt(red)} µs of Redis CPU (≈ ${fmt(1e6 / red)}/s per Redis core${store.key === 'cluster' ? ', summed over its 6 nodes' : ''})`)
+    }
+  }
+  return `Sizing from these figures (1 replica under load, the least overhead per request): ${parts.join('; ')}. ` +
+    'A replica runs its requests on one thread, so it uses about one core: run one replica per core, and as many cores as the peak rate divided by the per-core figure, with headroom (the figures rise when a replica is lightly loaded, see the CPU column at 2 and 3 replicas).'
+}
+
 export async function runScale (opts: Options): Promise<Result> {
   const started = performance.now()
   const rounds = opts.quick ? 3 : 5
@@ -298,20 +360,14 @@ export async function runScale (opts: Options): Promise<Result> {
         redisPids: t.key === 'redis' ? [redisPid(redis.port)] : clusterPorts.map(redisPid)
       }
       stores.push(store)
+      runPids.push(...store.redisPids)
       // Started together on an empty store, as the replicas test does: they agree on one key set.
       const started = await Promise.allSettled(Array.from({ length: REPLICAS }, async () => startAuthCenterProcess(env, { timeoutMs: 60_000 })))
       for (const s of started) if (s.status === 'fulfilled') store.replicas.push(s.value)
       const failed = started.find((s) => s.status === 'rejected')
       if (failed !== undefined) throw new Error(`${t.label}: an auth-center replica did not start: ${String((failed as PromiseRejectedResult).reason)}`)
-      // Warm-up: a cluster connection opens each master's own connection on first use; log in and refresh at every replica first.
-      for (const r of store.replicas) {
-        const tokens = await Promise.all(Array.from({ length: 30 }, async (_, i) => login(r.base, i)))
-        await Promise.all(tokens.map(async (token) => {
-          const res = await fetch(`${r.base}/auth/refresh`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh_token: token }) })
-          await res.body?.cancel()
-          if (res.status !== 200) throw new Error(`${t.label}: warm-up refresh answered ${res.status}`)
-        }))
-      }
+      runPids.push(...store.replicas.map((r) => r.pid))
+      for (const r of store.replicas) await warmUp(r, t.label)
       log(`scale: ${t.label}: ${REPLICAS} replicas up (pids ${store.replicas.map((r) => r.pid).join(', ')}), redis-server pids ${store.redisPids.join(', ')}`)
     }
 
@@ -361,7 +417,7 @@ export async function runScale (opts: Options): Promise<Result> {
       }
       table.extraColumns = ['vs 1 replica', 'cluster / one Redis', ...(table.extraColumns ?? []).filter((c) => c !== 'vs 1 replica' && c !== 'cluster / one Redis')]
     }
-    const method = `The load is spread evenly: one autocannon per replica under load, all at once from this process, ${CONNECTIONS} connections in all whatever the number of replicas (12, 6 + 6, 4 + 4 + 4), pipelining 1. The three replicas of a store run throughout; those not under load idle. "p99 ms" is the worst replica's; "smallest share %" the share of the requests answered by the least busy replica (33 % is an even split of 3). CPU from /proc/<pid>/stat (utime + stime, 10 ms ticks) read before and after each sample: "replica µs CPU" is the CPU of the replicas under load over the requests they answered (what a request costs in the replica that answers it; an idle replica's own background work is not counted); "Redis µs CPU" the CPU of every redis-server of the store (the cluster's 6) over all requests; "… cores" CPU time over wall time (1.00 = one core busy); "machine busy cores" all of the machine's CPUs (from /proc/stat), including other work running on it.`
+    const method = `The load is spread evenly: one autocannon per replica under load, all at once from this process, ${CONNECTIONS} connections in all whatever the number of replicas (12, 6 + 6, 4 + 4 + 4), pipelining 1. The three replicas of a store run throughout; those not under load idle. "p99 ms" is the worst replica's; "smallest share %" the share of the requests answered by the least busy replica (33 % is an even split of 3). CPU from /proc/<pid>/stat (utime + stime, 10 ms ticks) read before and after each sample: "replica µs CPU" is the CPU of the replicas under load over the requests they answered (what a request costs in the replica that answers it; an idle replica's own background work is not counted); "Redis µs CPU" the CPU of every redis-server of the store (the cluster's 6) over all requests; "… cores" CPU time over wall time (1.00 = one core busy); "machine busy cores" all of the machine's CPUs (from /proc/stat); "others cores" what of it was not this run's processes (every replica and redis-server of both stores, and this one): other work on the machine.`
 
     log(`scale: refresh, ${rounds} rounds of ${seconds} s`)
     const rt = await compare({
@@ -461,9 +517,9 @@ export async function runScale (opts: Options): Promise<Result> {
   }
 
   notes.push(
-    `Setup. One redis-server (appendonly yes, appendfsync everysec, as in the other suites) and one Redis Cluster of 3 masters + 3 replicas (testkit startRedisCluster, each node set to appendonly yes with CONFIG SET), both started by the bench on 127.0.0.1 and running side by side; on each, three auth-center processes (dist/server.js, LOG_LEVEL=warn) of one deployment: one AUTH_ISSUER, one AUTH_KEK, key rotation off, started together. Before measuring, every replica logs in and refreshes 30 sessions (on a cluster this opens each master's connection). The contenders (2 stores × 1, 2, 3 replicas) alternate, their order rotating every round.`,
-    `What bounds the scaling here: the machine has ${cpus().length} cores for every process of the run (the replicas, the redis-servers, autocannon in this process) and for other work on it (load average ${loadAtStart} at the start, ${loadAtEnd} at the end). One replica alone already keeps about one core busy while autocannon and Redis take much of the other, so a second or third replica can only share the same cores: the "machine busy cores" column is at or near ${cpus().length}.00 from 1 replica on. The ratio to 1 replica therefore measures the cost of spreading the load (more processes, more connections to Redis), not the capacity of more machines; the per-request CPU columns are what carries over to a real cluster.`,
-    'Sizing from these figures: one core of the kind measured here serves about 1e6 / (replica µs CPU per refresh) refreshes per second in an auth-center replica (Node runs the requests on one thread: one replica uses at most about one core, so run one replica per core); Redis needs (Redis µs CPU per refresh) of its CPU per refresh, across all its nodes for a cluster.'
+    `Setup. One redis-server (appendonly yes, appendfsync everysec, as in the other suites) and one Redis Cluster of 3 masters + 3 replicas (testkit startRedisCluster, each node set to appendonly yes with CONFIG SET), both started by the bench on 127.0.0.1 and running side by side; on each, three auth-center processes (dist/server.js, LOG_LEVEL=warn) of one deployment: one AUTH_ISSUER, one AUTH_KEK, key rotation off, started together. Before measuring, every replica answers 30 logins and refreshes in a row, one at a time (on a cluster this opens each master's connection: a request to a master still connecting is refused with 503, and retried here). The contenders (2 stores × 1, 2, 3 replicas) alternate, their order rotating every round.`,
+    bounds(tables[0], loadAtStart, loadAtEnd),
+    sizing(tables)
   )
 
   const result: Result = {
