@@ -50,49 +50,37 @@ export async function codesContract (t: Test, name: string, make: () => Promise<
         t.pass('cancelling a number without a code is harmless')
       })
 
-      t.test('the right code is consumed exactly once', async (t) => {
-        const codes = await fresh(t)
-        const mobile = newMobile()
-        await codes.issueSmsCode(mobile, 'right', opts)
-        t.equal(await codes.checkSmsCode(mobile, 'right'), 'ok')
-        t.equal(await codes.checkSmsCode(mobile, 'right'), 'missing')
-      })
+      // Checks one after another on one number: each try and what it must answer.
+      const wrongs = Array.from({ length: opts.maxAttempts - 1 }, () => ['wrong', 'wrong'] as const)
+      for (const { name, issued, tries } of [
+        { name: 'the right code is consumed exactly once', issued: 'right', tries: [['right', 'ok'], ['right', 'missing']] },
+        { name: 'a wrong try uses one attempt and the right code still works', issued: 'right', tries: [['wrong', 'wrong'], ['right', 'ok']] },
+        { name: 'the last of maxAttempts wrong tries kills the code, the right one with it', issued: 'right', tries: [...wrongs, ['wrong', 'dead'], ['right', 'missing']] },
+        { name: 'an unknown number has no code', tries: [['x', 'missing']] }
+      ] as const) {
+        t.test(name, async (t) => {
+          const codes = await fresh(t)
+          const mobile = newMobile()
+          if (issued !== undefined) await codes.issueSmsCode(mobile, issued, opts)
+          for (const [i, [code, answer]] of tries.entries()) t.equal(await codes.checkSmsCode(mobile, code), answer, `try ${i + 1}: ${code}`)
+        })
+      }
 
-      t.test('a wrong try uses one attempt and the right code still works', async (t) => {
-        const codes = await fresh(t)
-        const mobile = newMobile()
-        await codes.issueSmsCode(mobile, 'right', opts)
-        t.equal(await codes.checkSmsCode(mobile, 'wrong'), 'wrong')
-        t.equal(await codes.checkSmsCode(mobile, 'right'), 'ok')
-      })
-
-      t.test('the last of maxAttempts wrong tries kills the code', async (t) => {
-        const codes = await fresh(t)
-        const mobile = newMobile()
-        await codes.issueSmsCode(mobile, 'right', opts)
-        for (let i = 1; i < opts.maxAttempts; i++) t.equal(await codes.checkSmsCode(mobile, 'wrong'), 'wrong', `try ${i}`)
-        t.equal(await codes.checkSmsCode(mobile, 'wrong'), 'dead')
-        t.equal(await codes.checkSmsCode(mobile, 'right'), 'missing', 'the right code is gone too')
-      })
-
-      t.test('concurrent wrong tries cannot exceed maxAttempts', async (t) => {
-        const codes = await fresh(t)
-        const mobile = newMobile()
-        await codes.issueSmsCode(mobile, 'right', opts)
-        const results = await Promise.all(Array.from({ length: 20 }, async () => await codes.checkSmsCode(mobile, 'wrong')))
-        t.equal(results.filter((r) => r === 'wrong').length, opts.maxAttempts - 1)
-        t.equal(results.filter((r) => r === 'dead').length, 1)
-        t.equal(results.filter((r) => r === 'missing').length, 20 - opts.maxAttempts)
-      })
-
-      t.test('concurrent checks of the right code: exactly one ok', async (t) => {
-        const codes = await fresh(t)
-        const mobile = newMobile()
-        await codes.issueSmsCode(mobile, 'right', opts)
-        const results = await Promise.all(Array.from({ length: 20 }, async () => await codes.checkSmsCode(mobile, 'right')))
-        t.equal(results.filter((r) => r === 'ok').length, 1)
-        t.equal(results.filter((r) => r === 'missing').length, 19)
-      })
+      // 20 checks of one code at once: how many get each answer.
+      for (const { name, code, answers } of [
+        { name: 'concurrent wrong tries cannot exceed maxAttempts', code: 'wrong', answers: { wrong: opts.maxAttempts - 1, dead: 1, missing: 20 - opts.maxAttempts } },
+        { name: 'concurrent checks of the right code: exactly one ok', code: 'right', answers: { ok: 1, missing: 19 } }
+      ]) {
+        t.test(name, async (t) => {
+          const codes = await fresh(t)
+          const mobile = newMobile()
+          await codes.issueSmsCode(mobile, 'right', opts)
+          const results = await Promise.all(Array.from({ length: 20 }, async () => await codes.checkSmsCode(mobile, code)))
+          const counted: Record<string, number> = {}
+          for (const r of results) counted[r] = (counted[r] ?? 0) + 1
+          t.strictSame(counted, answers)
+        })
+      }
 
       t.test('a code expires after ttlMs', async (t) => {
         const codes = await fresh(t)
@@ -119,11 +107,6 @@ export async function codesContract (t: Test, name: string, make: () => Promise<
         await t.rejects(codes.issueSmsCode(newMobile(), 'h', { ...opts, maxAttempts: 0 }), TypeError)
         await t.rejects(codes.issueSmsCode(newMobile(), 'h', { ...opts, cooldownMs: -1 }), TypeError)
         await t.rejects(codes.hit('k', 1, 0), TypeError)
-      })
-
-      t.test('an unknown number has no code', async (t) => {
-        const codes = await fresh(t)
-        t.equal(await codes.checkSmsCode(newMobile(), 'x'), 'missing')
       })
     })
 

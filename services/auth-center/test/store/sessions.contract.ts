@@ -195,30 +195,22 @@ export async function sessionsContract (t: Test, name: string, make: () => Promi
         t.equal(current.status, 'revoked', 'even the current token is dead now')
       })
 
-      t.test('a gen older than the previous one is reuse, even within the grace window', async (t) => {
-        const now = Date.now()
-        const { sessions, s } = await withSession(t, now)
-        await sessions.rotateRefresh({ sessionId: s.id, presentedGen: s.refreshGen, now, graceMs, newExpiresAt: now + lifetime })
-        await sessions.rotateRefresh({ sessionId: s.id, presentedGen: s.refreshGen + 1, now: now + 1, graceMs, newExpiresAt: now + lifetime })
-        const r = await sessions.rotateRefresh({ sessionId: s.id, presentedGen: s.refreshGen, now: now + 2, graceMs, newExpiresAt: now + lifetime })
-        t.equal(r.status, 'reused')
-        t.equal(r.session?.revokedReason, 'refresh_token_reused')
-      })
-
-      t.test('before the first rotation there is no previous gen: gen-1 is reuse', async (t) => {
-        const now = Date.now()
-        const { sessions, s } = await withSession(t, now, { refreshGen: 3 })
-        const r = await sessions.rotateRefresh({ sessionId: s.id, presentedGen: 2, now, graceMs, newExpiresAt: now + lifetime })
-        t.equal(r.status, 'reused')
-      })
-
-      t.test('a gen newer than the current one (the store lost the rotation that issued it: a Redis failover, a restore) rotates, never counts as reuse', async (t) => {
-        const now = Date.now()
-        const { sessions, s } = await withSession(t, now)
-        const r = await sessions.rotateRefresh({ sessionId: s.id, presentedGen: s.refreshGen + 1, now, graceMs, newExpiresAt: now + lifetime })
-        t.equal(r.status, 'rotated')
-        t.equal(r.session?.revokedAt, undefined)
-      })
+      // A gen presented after `rotations` rotations (each 1 ms after the last, all within the
+      // grace window), `presented` away from the stored gen: only the gen just before it is grace.
+      for (const { name, over, rotations, presented, status, revokedReason } of [
+        { name: 'a gen older than the previous one is reuse, even within the grace window', rotations: 2, presented: -2, status: 'reused', revokedReason: 'refresh_token_reused' },
+        { name: 'before the first rotation there is no previous gen: gen-1 is reuse', over: { refreshGen: 3 }, rotations: 0, presented: -1, status: 'reused', revokedReason: 'refresh_token_reused' },
+        { name: 'a gen newer than the current one (the store lost the rotation that issued it: a Redis failover, a restore) rotates, never counts as reuse', rotations: 0, presented: 1, status: 'rotated', revokedReason: undefined }
+      ]) {
+        t.test(name, async (t) => {
+          const now = Date.now()
+          const { sessions, s } = await withSession(t, now, over)
+          for (let i = 0; i < rotations; i++) await sessions.rotateRefresh({ sessionId: s.id, presentedGen: s.refreshGen + i, now: now + i, graceMs, newExpiresAt: now + lifetime })
+          const r = await sessions.rotateRefresh({ sessionId: s.id, presentedGen: s.refreshGen + rotations + presented, now: now + rotations, graceMs, newExpiresAt: now + lifetime })
+          t.equal(r.status, status)
+          t.equal(r.session?.revokedReason, revokedReason, revokedReason === undefined ? 'not revoked' : 'revoked as reuse')
+        })
+      }
 
       t.test('past expiresAt it is expired and the session is left as is', async (t) => {
         const now = Date.now()
