@@ -165,7 +165,8 @@ export function createRedisSessions (client: RedisClient, opts: RedisSessionsOpt
       if (!Array.isArray(reply) || typeof reply[0] !== 'string') throw new Error('unexpected rotateRefresh reply')
       const status = reply[0] as RotateStatus
       if (status === 'missing' || status === 'stale') return { status }
-      return { status, session: decodeSession(flatToHash(reply[1])) ?? undefined }
+      if (typeof reply[1] !== 'string') throw new Error('unexpected rotateRefresh reply')
+      return { status, session: decodeSession(flatToHash(JSON.parse(reply[1]))) ?? undefined }
     },
 
     async revokeSession (id, reason, now) {
