@@ -17,6 +17,8 @@ function startOn (t: Test, redisUrl?: string) {
 
 async function login (issuer: string, device: string): Promise<{ access_token: string, session_id: string, user: { id: string } }> {
   const r = await fetch(`${issuer}/auth/login`, { method: 'POST', headers: J, body: JSON.stringify({ mobile: '13800000000', code: '123456', device: { name: device } }) })
+  // Said here, not later as a puzzling TOKEN_MALFORMED for a missing access token.
+  if (r.status !== 200) throw new Error(`login answered ${r.status}: ${await r.text()}`)
   return await r.json() as never
 }
 
