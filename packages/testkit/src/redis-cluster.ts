@@ -20,6 +20,12 @@ export interface StartRedisClusterOptions {
    * its replica takes over. Low so a failover test waits seconds, not the default 15 s.
    */
   nodeTimeoutMs?: number
+  /**
+   * A password every node wants (`--requirepass`, and `--masterauth` so replicas can sync):
+   * a cluster as production runs it. Clients then need it (REDIS_PASSWORD); this kit's
+   * own redis-cli calls pass it through REDISCLI_AUTH, never on a command line.
+   */
+  password?: string
 }
 
 /** What `killMaster` picks: the n-th master by its slots (0 serves slot 0), the master of a slot, or of a key. */
@@ -60,6 +66,9 @@ export async function startRedisCluster (opts: StartRedisClusterOptions = {}): P
   if (!Number.isInteger(masterCount) || masterCount < 3) throw new TypeError('startRedisCluster: masters must be an integer >= 3')
   if (!Number.isInteger(replicas) || replicas < 0) throw new TypeError('startRedisCluster: replicasPerMaster must be an integer >= 0')
   const nodeTimeout = opts.nodeTimeoutMs ?? 1000
+  const password = opts.password
+  if (password === '') throw new TypeError('startRedisCluster: password must not be empty')
+  const cli = (port: number, ...args: string[]): Promise<string> => redisCli({ port, password }, ...args)
   const dir = await mkdtemp(join(tmpdir(), 'authcenter-redis-cluster-'))
   const procs: RedisProcess[] = []
   const close = async (): Promise<void> => {
@@ -75,16 +84,17 @@ export async function startRedisCluster (opts: StartRedisClusterOptions = {}): P
         '--cluster-node-timeout', String(nodeTimeout),
         // A replica always may take over, however long since it heard from its master: the test decides when masters die.
         '--cluster-replica-validity-factor', '0',
-        '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning'
+        '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning',
+        ...(password !== undefined ? ['--requirepass', password, '--masterauth', password] : [])
       ]))
     }
-    await redisCli(ports[0]!, '--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`),
+    await cli(ports[0]!, '--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`),
       '--cluster-replicas', String(replicas), '--cluster-yes')
-    const cluster = clusterOf(procs, nodeTimeout, close)
+    const cluster = clusterOf(procs, nodeTimeout, cli, close)
     await cluster.settled(30_000)
     // Replicas in sync, so that killing a master loses nothing written before the kill was asked for.
     await waitUntil('replicas in sync', 30_000, async () => {
-      const roles = await Promise.all(ports.map(async (p) => infoFields(await redisCli(p, 'INFO', 'replication'))))
+      const roles = await Promise.all(ports.map(async (p) => infoFields(await cli(p, 'INFO', 'replication'))))
       return roles.filter((r) => r.get('role') === 'slave' && r.get('master_link_status') === 'up').length === masterCount * replicas
     })
     return cluster
@@ -94,14 +104,14 @@ export async function startRedisCluster (opts: StartRedisClusterOptions = {}): P
   }
 }
 
-function clusterOf (procs: RedisProcess[], nodeTimeout: number, close: () => Promise<void>): RedisCluster {
+function clusterOf (procs: RedisProcess[], nodeTimeout: number, cli: (port: number, ...args: string[]) => Promise<string>, close: () => Promise<void>): RedisCluster {
   const byPort = new Map(procs.map((p) => [p.port, p]))
   const nodes = procs.map((p) => ({ host: p.host, port: p.port }))
 
   async function view (): Promise<ClusterNode[]> {
     for (const p of procs) {
       if (!p.alive) continue
-      try { return parseClusterNodes(await redisCli(p.port, 'CLUSTER', 'NODES')) } catch {}
+      try { return parseClusterNodes(await cli(p.port, 'CLUSTER', 'NODES')) } catch {}
     }
     throw new Error('no cluster node answers')
   }
@@ -120,7 +130,7 @@ function clusterOf (procs: RedisProcess[], nodeTimeout: number, close: () => Pro
       if (typeof target === 'number') {
         victim = list[target]
       } else {
-        const slot = 'slot' in target ? target.slot : Number(await redisCli(list[0]!.port, 'CLUSTER', 'KEYSLOT', target.key))
+        const slot = 'slot' in target ? target.slot : Number(await cli(list[0]!.port, 'CLUSTER', 'KEYSLOT', target.key))
         victim = list.find((m) => m.slots.some(([from, to]) => slot >= from && slot <= to))
       }
       const proc = victim === undefined ? undefined : byPort.get(victim.port)
@@ -132,8 +142,8 @@ function clusterOf (procs: RedisProcess[], nodeTimeout: number, close: () => Pro
       await waitUntil('cluster settled', timeoutMs, async () => {
         const live = procs.filter((p) => p.alive)
         const views = await Promise.all(live.map(async (p) => ({
-          state: infoFields(await redisCli(p.port, 'CLUSTER', 'INFO')).get('cluster_state'),
-          nodes: parseClusterNodes(await redisCli(p.port, 'CLUSTER', 'NODES'))
+          state: infoFields(await cli(p.port, 'CLUSTER', 'INFO')).get('cluster_state'),
+          nodes: parseClusterNodes(await cli(p.port, 'CLUSTER', 'NODES'))
         })))
         return views.every((v) => {
           if (v.state !== 'ok') return false

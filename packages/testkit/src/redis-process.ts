@@ -53,9 +53,18 @@ export async function spawnRedis (port: number, args: string[]): Promise<RedisPr
   }
 }
 
-/** `redis-cli -p <port> <args>`: the reply as text (raw mode, no type prefixes). */
-export async function redisCli (port: number, ...args: string[]): Promise<string> {
-  const { stdout } = await run(CLI_BIN, ['-h', '127.0.0.1', '-p', String(port), ...args], { timeout: 10_000 })
+/** A node for redisCli: its port, or its port and the password it wants (requirepass). */
+export type CliNode = number | { port: number, password?: string | undefined }
+
+/**
+ * `redis-cli -p <port> <args>`: the reply as text (raw mode, no type prefixes). A
+ * password goes through REDISCLI_AUTH, not `-a`: a command line is visible to every
+ * user of the machine (ps), and `-a` makes redis-cli print a warning.
+ */
+export async function redisCli (node: CliNode, ...args: string[]): Promise<string> {
+  const { port, password } = typeof node === 'number' ? { port: node, password: undefined } : node
+  const env = password === undefined ? process.env : { ...process.env, REDISCLI_AUTH: password }
+  const { stdout } = await run(CLI_BIN, ['-h', '127.0.0.1', '-p', String(port), ...args], { timeout: 10_000, env })
   return stdout
 }
 

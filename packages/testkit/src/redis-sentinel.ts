@@ -10,6 +10,14 @@ export interface StartRedisSentinelOptions {
   masterName?: string
   /** `down-after-milliseconds` (default 1000): how long the master may be silent before a failover starts. */
   downAfterMs?: number
+  /**
+   * A password the master and replica want (`requirepass`, `masterauth` for the replica's
+   * sync; the sentinels get it as `sentinel auth-pass`): clients need REDIS_PASSWORD.
+   * This kit's own redis-cli calls pass it through REDISCLI_AUTH, never on a command line.
+   */
+  password?: string
+  /** A password the sentinels themselves want (their `requirepass`, also used between them): REDIS_SENTINEL_PASSWORD. */
+  sentinelPassword?: string
 }
 
 export interface RedisSentinel {
@@ -38,6 +46,10 @@ export interface RedisSentinel {
 export async function startRedisSentinel (opts: StartRedisSentinelOptions = {}): Promise<RedisSentinel> {
   const masterName = opts.masterName ?? 'authcenter'
   const downAfter = opts.downAfterMs ?? 1000
+  const { password, sentinelPassword } = opts
+  if (password === '' || sentinelPassword === '') throw new TypeError('startRedisSentinel: passwords must not be empty')
+  const dataCli = (port: number, ...args: string[]): Promise<string> => redisCli({ port, password }, ...args)
+  const sentinelCli = (port: number, ...args: string[]): Promise<string> => redisCli({ port, password: sentinelPassword }, ...args)
   const dir = await mkdtemp(join(tmpdir(), 'authcenter-redis-sentinel-'))
   const data: RedisProcess[] = []
   const sentinels: RedisProcess[] = []
@@ -47,7 +59,8 @@ export async function startRedisSentinel (opts: StartRedisSentinelOptions = {}):
   }
   const serverArgs = (port: number): string[] => [
     '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--dbfilename', `dump-${port}.rdb`,
-    '--protected-mode', 'yes', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning'
+    '--protected-mode', 'yes', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning',
+    ...(password !== undefined ? ['--requirepass', password, '--masterauth', password] : [])
   ]
   try {
     const masterPort = await freePort()
@@ -55,7 +68,7 @@ export async function startRedisSentinel (opts: StartRedisSentinelOptions = {}):
     const replicaPort = await freePort()
     data.push(await spawnRedis(replicaPort, [...serverArgs(replicaPort), '--replicaof', '127.0.0.1', String(masterPort)]))
     await waitUntil('replica in sync', 20_000, async () =>
-      infoFields(await redisCli(replicaPort, 'INFO', 'replication')).get('master_link_status') === 'up')
+      infoFields(await dataCli(replicaPort, 'INFO', 'replication')).get('master_link_status') === 'up')
 
     for (let i = 0; i < 3; i++) {
       const port = await freePort()
@@ -66,12 +79,15 @@ export async function startRedisSentinel (opts: StartRedisSentinelOptions = {}):
         `sentinel monitor ${masterName} 127.0.0.1 ${masterPort} 2`,
         `sentinel down-after-milliseconds ${masterName} ${downAfter}`,
         `sentinel failover-timeout ${masterName} ${Math.max(3000, downAfter * 3)}`,
-        `sentinel parallel-syncs ${masterName} 1`, ''
-      ].join('\n'))
+        `sentinel parallel-syncs ${masterName} 1`,
+        ...(password !== undefined ? [`sentinel auth-pass ${masterName} ${password}`] : []),
+        ...(sentinelPassword !== undefined ? [`requirepass ${sentinelPassword}`] : []),
+        ''
+      ].join('\n'), { mode: 0o600 })
       sentinels.push(await spawnRedis(port, [file, '--sentinel', '--loglevel', 'warning']))
     }
     await waitUntil('sentinels know each other and the replica', 30_000, async () => {
-      const views = await Promise.all(sentinels.map(async (s) => masterFields(await redisCli(s.port, 'SENTINEL', 'MASTER', masterName))))
+      const views = await Promise.all(sentinels.map(async (s) => masterFields(await sentinelCli(s.port, 'SENTINEL', 'MASTER', masterName))))
       return views.every((v) => v.get('num-slaves') === '1' && v.get('num-other-sentinels') === '2')
     })
   } catch (err) {
@@ -81,7 +97,7 @@ export async function startRedisSentinel (opts: StartRedisSentinelOptions = {}):
 
   const byPort = new Map(data.map((p) => [p.port, p]))
   async function masterSeenBy (s: RedisProcess): Promise<RedisNode> {
-    const [host = '', port = ''] = (await redisCli(s.port, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', masterName)).trim().split('\n')
+    const [host = '', port = ''] = (await sentinelCli(s.port, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', masterName)).trim().split('\n')
     return { host, port: Number(port) }
   }
   return {
@@ -100,7 +116,7 @@ export async function startRedisSentinel (opts: StartRedisSentinelOptions = {}):
         const seen = await Promise.all(sentinels.map(masterSeenBy))
         const port = seen[0]!.port
         if (!seen.every((m) => m.port === port) || byPort.get(port)?.alive !== true) return false
-        return infoFields(await redisCli(port, 'INFO', 'replication')).get('role') === 'master'
+        return infoFields(await dataCli(port, 'INFO', 'replication')).get('role') === 'master'
       })
     },
     close

@@ -84,7 +84,7 @@ export async function startRedis (opts: StartRedisOptions = {}): Promise<RedisSe
   }
 }
 
-/** Resolves once a Redis on 127.0.0.1:port answers PING (10 s at most). */
+/** Resolves once a Redis on 127.0.0.1:port answers PING (10 s at most): PONG, or NOAUTH from one with a password (it is up). */
 export async function waitForPort (port: number): Promise<void> {
   const deadline = Date.now() + 10_000
   while (Date.now() < deadline) {
@@ -92,7 +92,7 @@ export async function waitForPort (port: number): Promise<void> {
       const s = connect(port, '127.0.0.1')
       s.once('connect', () => {
         s.write('PING\r\n')
-        s.once('data', (b) => { s.destroy(); resolve(b.toString().startsWith('+PONG')) })
+        s.once('data', (b) => { s.destroy(); resolve(/^(\+PONG|-NOAUTH)/.test(b.toString())) })
       })
       s.once('error', () => { s.destroy(); resolve(false) })
     })

@@ -7,7 +7,7 @@ import clientIpPlugin, { trustProxyOption } from './auth/client-ip.js'
 import { createHashSlots } from './auth/hash-slots.js'
 import { loadClients } from './clients/registry.js'
 import { ADMIN_SCOPE } from './oauth/scopes.js'
-import type { Config } from './config.js'
+import { ConfigError, type Config } from './config.js'
 import type { Deps } from './context.js'
 import { installErrorHandler } from './errors-handler.js'
 import { lifecyclePlugin, metricsAccess, metricsPlugin, securityHeaders } from '@authcenter/service-kit'
@@ -40,7 +40,7 @@ import { createPostgres, type Postgres } from './store/postgres/pool.js'
 import { startEventRetention } from './store/events/retention.js'
 import { watchConnection } from './store/redis/connection.js'
 import type { RedisClient } from './store/redis/client.js'
-import { connectRedis, describeRedisTarget, connectMasters } from './store/redis-target.js'
+import { RedisTargetError, connectRedis, describeRedisTarget, connectMasters, whenReady } from './store/redis-target.js'
 import type { Store } from './store/store.js'
 
 export { loadConfig, ConfigError, type Config } from './config.js'
@@ -127,7 +127,12 @@ export async function build (config: Readonly<Config>, opts: BuildOptions = {}):
   }
   if (config.redis !== undefined) {
     // Built here rather than from a url by @fastify/redis, which can make neither a Cluster nor a Sentinel client; it waits for `ready` and quits it on close.
-    await app.register(fastifyRedis, { client: connectRedis(config.redis, redisClientOptions), closeClient: true })
+    const client = connectRedis(config.redis, redisClientOptions)
+    // Refused credentials stop the start with one line naming the variable (server.ts), not a 10 s plugin timeout.
+    await whenReady(client, config.redis).catch((err: unknown) => {
+      throw err instanceof RedisTargetError ? new ConfigError(err.message) : err
+    })
+    await app.register(fastifyRedis, { client, closeClient: true })
     // @fastify/redis waited for 'ready'; a Cluster's masters are connected too before the listener opens (and /readyz says 200).
     const unanswered = await connectMasters(app.redis as RedisClient)
     if (unanswered.length > 0) app.log.warn({ masters: unanswered }, 'redis cluster: masters not answering at start (their commands answer 503 STORE_UNAVAILABLE until they do)')

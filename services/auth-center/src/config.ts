@@ -22,6 +22,12 @@ const EnvSchema = Type.Object({
   REDIS_CLUSTER_NODES: Type.Optional(Type.String()),
   REDIS_SENTINELS: Type.Optional(Type.String()),
   REDIS_SENTINEL_MASTER: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' })),
+  // Checked there too; no pattern here, whose message would repeat the value (a password).
+  REDIS_USERNAME: Type.Optional(Type.String()),
+  REDIS_PASSWORD: Type.Optional(Type.String()),
+  REDIS_SENTINEL_USERNAME: Type.Optional(Type.String()),
+  REDIS_SENTINEL_PASSWORD: Type.Optional(Type.String()),
+  REDIS_TLS: Type.Optional(Type.String()),
   // Checked below, with a message that never repeats the URL (it may hold a password).
   DATABASE_URL: Type.Optional(Type.String()),
   DATABASE_POOL_MAX: Type.String({ default: '10', pattern: '^[1-9]\\d{0,2}$' }),
@@ -267,7 +273,17 @@ function parseKekVars (env: Env): { kek?: Kek, kekPrevious: readonly Kek[] } {
 
 function parseRedisVars (env: Env): RedisTarget | undefined {
   try {
-    return parseRedisTarget({ url: env.REDIS_URL, clusterNodes: env.REDIS_CLUSTER_NODES, sentinels: env.REDIS_SENTINELS, sentinelMaster: env.REDIS_SENTINEL_MASTER })
+    return parseRedisTarget({
+      url: env.REDIS_URL,
+      clusterNodes: env.REDIS_CLUSTER_NODES,
+      sentinels: env.REDIS_SENTINELS,
+      sentinelMaster: env.REDIS_SENTINEL_MASTER,
+      username: env.REDIS_USERNAME,
+      password: env.REDIS_PASSWORD,
+      sentinelUsername: env.REDIS_SENTINEL_USERNAME,
+      sentinelPassword: env.REDIS_SENTINEL_PASSWORD,
+      tls: env.REDIS_TLS
+    })
   } catch (err) {
     if (err instanceof RedisTargetError) throw new ConfigError(err.message)
     throw err

@@ -12,11 +12,22 @@ export interface HostPort {
  * its seed nodes) or a master watched by Sentinel (REDIS_SENTINELS + REDIS_SENTINEL_MASTER,
  * or the `redis+sentinel://[user:password@]host:port,host:port/<master>` URL form, whose
  * credentials are the master's).
+ *
+ * `username`/`password`/`tls` are the data nodes' (every cluster node; the master and
+ * replicas under Sentinel: REDIS_USERNAME, REDIS_PASSWORD, REDIS_TLS); `sentinelUsername`/
+ * `sentinelPassword` the sentinels' own (REDIS_SENTINEL_USERNAME, REDIS_SENTINEL_PASSWORD).
+ * A server's are in its URL.
  */
 export type RedisTarget =
   | { kind: 'server', url: string }
-  | { kind: 'cluster', nodes: HostPort[] }
-  | { kind: 'sentinel', sentinels: HostPort[], masterName: string, username?: string, password?: string }
+  | ({ kind: 'cluster', nodes: HostPort[] } & NodeAuth)
+  | ({ kind: 'sentinel', sentinels: HostPort[], masterName: string, sentinelUsername?: string, sentinelPassword?: string } & NodeAuth)
+
+export interface NodeAuth {
+  username?: string
+  password?: string
+  tls?: boolean
+}
 
 /** A bad Redis variable; the message names it and never repeats a password. */
 export class RedisTargetError extends Error {
@@ -28,6 +39,12 @@ export interface RedisVars {
   clusterNodes?: string | undefined
   sentinels?: string | undefined
   sentinelMaster?: string | undefined
+  username?: string | undefined
+  password?: string | undefined
+  sentinelUsername?: string | undefined
+  sentinelPassword?: string | undefined
+  /** `true` or `false` (REDIS_TLS). */
+  tls?: string | undefined
 }
 
 /**
@@ -46,15 +63,65 @@ export function parseRedisTarget (vars: RedisVars): RedisTarget | undefined {
   if (vars.sentinelMaster !== undefined && vars.sentinels === undefined) {
     throw new RedisTargetError('REDIS_SENTINEL_MASTER: only used with REDIS_SENTINELS (set REDIS_SENTINELS to the sentinels\' host:port list)')
   }
-  if (vars.clusterNodes !== undefined) return { kind: 'cluster', nodes: hostPorts('REDIS_CLUSTER_NODES', vars.clusterNodes) }
+  checkCredentialVars(vars)
+  const auth = nodeAuth(vars)
+  if (vars.clusterNodes !== undefined) return { kind: 'cluster', nodes: hostPorts('REDIS_CLUSTER_NODES', vars.clusterNodes), ...auth }
   if (vars.sentinels !== undefined) {
     if (vars.sentinelMaster === undefined) {
       throw new RedisTargetError('REDIS_SENTINEL_MASTER: required with REDIS_SENTINELS (the name the sentinels monitor the master under)')
     }
-    return { kind: 'sentinel', sentinels: hostPorts('REDIS_SENTINELS', vars.sentinels), masterName: vars.sentinelMaster }
+    return {
+      kind: 'sentinel',
+      sentinels: hostPorts('REDIS_SENTINELS', vars.sentinels),
+      masterName: vars.sentinelMaster,
+      ...auth,
+      ...(vars.sentinelUsername !== undefined ? { sentinelUsername: vars.sentinelUsername } : {}),
+      ...(vars.sentinelPassword !== undefined ? { sentinelPassword: vars.sentinelPassword } : {})
+    }
   }
   if (vars.url === undefined) return undefined
   return vars.url.startsWith('redis+sentinel://') ? sentinelUrl(vars.url) : { kind: 'server', url: vars.url }
+}
+
+/**
+ * The credential and TLS variables only where they apply. A URL carries its own (two
+ * sources would leave it unclear which one is used), and one set without a target it
+ * applies to would be silently ignored: a deployment that believes it authenticates.
+ * Messages name variables, never values.
+ */
+function checkCredentialVars (vars: RedisVars): void {
+  const nodeVars = [['username', 'REDIS_USERNAME'], ['password', 'REDIS_PASSWORD'], ['tls', 'REDIS_TLS']] as const
+  const sentinelVars = [['sentinelUsername', 'REDIS_SENTINEL_USERNAME'], ['sentinelPassword', 'REDIS_SENTINEL_PASSWORD']] as const
+  for (const [key, name] of [...nodeVars, ...sentinelVars]) {
+    if (vars[key] === '') throw new RedisTargetError(`${name}: empty (unset it, or give a value)`)
+  }
+  if (vars.tls !== undefined && vars.tls !== 'true' && vars.tls !== 'false') {
+    throw new RedisTargetError(`REDIS_TLS: expected true or false (got ${JSON.stringify(vars.tls)})`)
+  }
+  for (const [key, name] of nodeVars) {
+    if (vars[key] === undefined) continue
+    if (vars.url !== undefined) {
+      throw new RedisTargetError(key === 'tls'
+        ? `${name}: not used with REDIS_URL (for TLS to one server use rediss://host:port; for Sentinel set REDIS_SENTINELS and REDIS_SENTINEL_MASTER)`
+        : `${name}: not used with REDIS_URL, which carries its own credentials (redis://user:password@host:port, or redis+sentinel://user:password@host:port,…/<master>)`)
+    }
+    if (vars.clusterNodes === undefined && vars.sentinels === undefined) {
+      throw new RedisTargetError(`${name}: only used with REDIS_CLUSTER_NODES or REDIS_SENTINELS`)
+    }
+  }
+  for (const [key, name] of sentinelVars) {
+    if (vars[key] !== undefined && vars.sentinels === undefined) {
+      throw new RedisTargetError(`${name}: only used with REDIS_SENTINELS (the sentinels' own credentials; the master's are REDIS_USERNAME and REDIS_PASSWORD)`)
+    }
+  }
+}
+
+function nodeAuth (vars: RedisVars): NodeAuth {
+  return {
+    ...(vars.username !== undefined ? { username: vars.username } : {}),
+    ...(vars.password !== undefined ? { password: vars.password } : {}),
+    ...(vars.tls === 'true' ? { tls: true } : {})
+  }
 }
 
 const VAR = { url: 'REDIS_URL', clusterNodes: 'REDIS_CLUSTER_NODES', sentinels: 'REDIS_SENTINELS' } as const
@@ -83,13 +150,21 @@ function sentinelUrl (url: string): RedisTarget {
   }
 }
 
-/** The target for a log line: where, never a password. */
+/** The target for a log line: where, and whether TLS and a password are used; never a password. */
 export function describeRedisTarget (target: RedisTarget): string {
   const list = (nodes: HostPort[]): string => nodes.map((n) => `${n.host}:${n.port}`).join(',')
-  if (target.kind === 'cluster') return `Redis Cluster (seeds ${list(target.nodes)})`
-  if (target.kind === 'sentinel') return `Redis master "${target.masterName}" through Sentinel ${list(target.sentinels)}`
-  const u = new URL(target.url)
-  return `Redis ${u.protocol}//${u.host}`
+  if (target.kind === 'server') {
+    const u = new URL(target.url)
+    return `Redis ${u.protocol}//${u.host}`
+  }
+  const how = [
+    ...(target.tls === true ? ['TLS'] : []),
+    ...(target.username !== undefined ? [`as ${target.username}`] : []),
+    ...(target.password !== undefined ? ['with a password'] : []),
+    ...(target.kind === 'sentinel' && target.sentinelPassword !== undefined ? ['sentinels with a password'] : [])
+  ]
+  if (target.kind === 'cluster') return `Redis Cluster (seeds ${[list(target.nodes), ...how].join('; ')})`
+  return `Redis master "${target.masterName}" through Sentinel ${list(target.sentinels)}${how.length > 0 ? ` (${how.join(', ')})` : ''}`
 }
 
 /**
@@ -123,14 +198,24 @@ const CLUSTER_OPTIONS = {
  */
 export function connectRedis (target: RedisTarget, options: RedisOptions): RedisClient {
   if (target.kind === 'server') return new Redis(target.url, options)
+  const { username, password, tls } = target
+  // Every data node's connection: the master and replicas, or each cluster node.
+  const auth = {
+    ...(username !== undefined ? { username } : {}),
+    ...(password !== undefined ? { password } : {}),
+    ...(tls === true ? { tls: {} } : {})
+  }
   if (target.kind === 'sentinel') {
-    const { username, password } = target
+    const { sentinelUsername, sentinelPassword } = target
     return new Redis({
       ...options,
       sentinels: target.sentinels,
       name: target.masterName,
-      ...(username !== undefined ? { username } : {}),
-      ...(password !== undefined ? { password } : {})
+      ...auth,
+      // Without it ioredis would connect to the master the sentinels name in plain TCP, `tls` or not.
+      ...(tls === true ? { enableTLSForSentinelMode: true } : {}),
+      ...(sentinelUsername !== undefined ? { sentinelUsername } : {}),
+      ...(sentinelPassword !== undefined ? { sentinelPassword } : {})
       // No failoverDetector: its sentinel connections outlive quit() (ioredis 6) and keep
       // the process alive. A dead master drops our connection, and a demoted one answers
       // READONLY (reconnectOnError): both make ioredis ask the sentinels again.
@@ -143,7 +228,7 @@ export function connectRedis (target: RedisTarget, options: RedisOptions): Redis
     ...(enableOfflineQueue !== undefined ? { enableOfflineQueue } : {}),
     ...(lazyConnect !== undefined ? { lazyConnect } : {}),
     ...(typeof retryStrategy === 'function' ? { clusterRetryStrategy: (times: number) => retryStrategy(times) } : {}),
-    redisOptions: perNode
+    redisOptions: { ...perNode, ...auth }
   })
 }
 
@@ -171,4 +256,56 @@ export async function connectMasters (client: RedisClient, withinMs = 5000): Pro
   const masters = client.nodes('master')
   const answered = await Promise.all(masters.map(answers))
   return masters.filter((_, i) => !answered[i]).map((node) => `${node.options.host ?? ''}:${node.options.port ?? ''}`)
+}
+
+/**
+ * Resolves once `client` is 'ready' (enough for @fastify/redis, which then waits no
+ * more). Refused credentials fail at once with a RedisTargetError naming the variable
+ * to set: ioredis would retry them forever, and for a Cluster @fastify/redis sees only
+ * "Failed to refresh slots cache" and gives up after 10 s naming no cause. Other errors
+ * (a node still starting) are ioredis' to retry, for `withinMs` at most; then the last
+ * one is reported. On failure the client is disconnected, so nothing retries after it.
+ * Messages carry the server's reply (NOAUTH, WRONGPASS), never a password.
+ */
+export async function whenReady (client: RedisClient, target: RedisTarget, withinMs = 10_000): Promise<void> {
+  if (client.status === 'ready') return
+  let stop = (): void => {}
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let lastError: string | undefined
+      const timer = setTimeout(() => {
+        reject(new Error(`${describeRedisTarget(target)}: not ready within ${withinMs} ms${lastError !== undefined ? ` (last error: ${lastError})` : ''}`))
+      }, withinMs)
+      // A Cluster's "Failed to refresh slots cache" carries the node's reply as lastNodeError.
+      const onError = (err: Error & { lastNodeError?: Error }): void => {
+        lastError = err.lastNodeError?.message ?? err.message
+        const at = lastError.search(/\b(NOAUTH|WRONGPASS)\b/)
+        // The reply up to its first comma: NOAUTH to HELLO goes on about HELLO AUTH.
+        if (at >= 0) reject(new RedisTargetError(refusal(target, err.message, lastError.slice(at).split(',')[0]!)))
+      }
+      stop = () => {
+        clearTimeout(timer)
+        client.off('ready', resolve).off('error', onError).off('node error', onError)
+      }
+      client.on('ready', resolve).on('error', onError).on('node error', onError)
+    })
+  } catch (err) {
+    client.disconnect()
+    throw err
+  } finally {
+    stop()
+  }
+}
+
+/** Which credentials were refused, as the variables to set. */
+function refusal (target: RedisTarget, error: string, reply: string): string {
+  // The sentinel connector reports a sentinel's refusal inside its own message.
+  if (target.kind === 'sentinel' && error.startsWith('All sentinels are unreachable')) {
+    return `REDIS_SENTINEL_PASSWORD: the sentinels refused the connection (${reply}); set REDIS_SENTINEL_PASSWORD (and REDIS_SENTINEL_USERNAME for an ACL user) to the sentinels' own credentials`
+  }
+  if (target.kind === 'server') {
+    return `REDIS_URL: Redis refused the connection (${reply}); give the credentials in the URL (redis://user:password@host:port)`
+  }
+  const nodes = target.kind === 'cluster' ? 'the cluster nodes' : `the master "${target.masterName}"`
+  return `REDIS_PASSWORD: ${nodes} refused the connection (${reply}); set REDIS_PASSWORD (and REDIS_USERNAME for an ACL user) to their credentials`
 }
