@@ -3,7 +3,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort } from './free-port.js'
-import { infoFields, redisCli, spawnRedis, waitUntil, type RedisProcess } from './redis-process.js'
+import { infoFields, redisCli, spawnRedis, waitUntil, type RedisProcess, type RedisTlsFiles } from './redis-process.js'
 
 export interface RedisNode {
   host: string
@@ -26,6 +26,12 @@ export interface StartRedisClusterOptions {
    * own redis-cli calls pass it through REDISCLI_AUTH, never on a command line.
    */
   password?: string
+  /**
+   * TLS only (makeTestCertificates): every node listens on a `--tls-port` (no plain
+   * port), and the cluster bus and replication use TLS too. Clients need REDIS_TLS=true
+   * and to trust `ca`.
+   */
+  tls?: RedisTlsFiles
 }
 
 /** What `killMaster` picks: the n-th master by its slots (0 serves slot 0), the master of a slot, or of a key. */
@@ -68,7 +74,8 @@ export async function startRedisCluster (opts: StartRedisClusterOptions = {}): P
   const nodeTimeout = opts.nodeTimeoutMs ?? 1000
   const password = opts.password
   if (password === '') throw new TypeError('startRedisCluster: password must not be empty')
-  const cli = (port: number, ...args: string[]): Promise<string> => redisCli({ port, password }, ...args)
+  const tls = opts.tls
+  const cli = (port: number, ...args: string[]): Promise<string> => redisCli({ port, password, tls }, ...args)
   const dir = await mkdtemp(join(tmpdir(), 'authcenter-redis-cluster-'))
   const procs: RedisProcess[] = []
   const close = async (): Promise<void> => {
@@ -78,15 +85,19 @@ export async function startRedisCluster (opts: StartRedisClusterOptions = {}): P
   try {
     const ports = await clusterPorts(masterCount * (1 + replicas))
     for (const port of ports) {
+      const listen = tls === undefined
+        ? ['--port', String(port)]
+        : ['--port', '0', '--tls-port', String(port), '--tls-cluster', 'yes', '--tls-replication', 'yes',
+            '--tls-cert-file', tls.cert, '--tls-key-file', tls.key, '--tls-ca-cert-file', tls.ca, '--tls-auth-clients', 'no']
       procs.push(await spawnRedis(port, [
-        '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--protected-mode', 'yes',
+        ...listen, '--bind', '127.0.0.1', '--dir', dir, '--protected-mode', 'yes',
         '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`,
         '--cluster-node-timeout', String(nodeTimeout),
         // A replica always may take over, however long since it heard from its master: the test decides when masters die.
         '--cluster-replica-validity-factor', '0',
         '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning',
         ...(password !== undefined ? ['--requirepass', password, '--masterauth', password] : [])
-      ]))
+      ], { tls }))
     }
     await cli(ports[0]!, '--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`),
       '--cluster-replicas', String(replicas), '--cluster-yes')

@@ -1,5 +1,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
+import { readFileSync } from 'node:fs'
+import { connect as tlsConnect } from 'node:tls'
 import { promisify } from 'node:util'
 import { waitForPort } from './redis-server.js'
 
@@ -18,11 +20,19 @@ export interface RedisProcess {
   stop (): Promise<void>
 }
 
+/** TLS for the nodes of a cluster: PEM files (see makeTestCertificates). */
+export interface RedisTlsFiles {
+  ca: string
+  cert: string
+  key: string
+}
+
 /**
- * Spawns `redis-server <args>` (args name the port) and waits until it answers PING.
+ * Spawns `redis-server <args>` (args name the port) and waits until it answers PING
+ * (over TLS, trusting `tls.ca`, when the port is a `--tls-port`).
  * Fails loudly when the binary is missing, as startRedis does.
  */
-export async function spawnRedis (port: number, args: string[]): Promise<RedisProcess> {
+export async function spawnRedis (port: number, args: string[], opts: { tls?: { ca: string } | undefined } = {}): Promise<RedisProcess> {
   const child: ChildProcess = spawn(SERVER_BIN, args, { stdio: ['ignore', 'ignore', 'pipe'] })
   let stderr = ''
   let alive = true
@@ -35,7 +45,7 @@ export async function spawnRedis (port: number, args: string[]): Promise<RedisPr
     void exited.then(() => { reject(new Error(`redis-server on port ${port} exited: ${stderr}`)) })
   })
   failed.catch(() => {})
-  await Promise.race([waitForPort(port), failed])
+  await Promise.race([opts.tls !== undefined ? waitForTlsPort(port, opts.tls.ca) : waitForPort(port), failed])
 
   async function signal (sig: NodeJS.Signals): Promise<void> {
     if (!alive) return
@@ -53,8 +63,8 @@ export async function spawnRedis (port: number, args: string[]): Promise<RedisPr
   }
 }
 
-/** A node for redisCli: its port, or its port and the password it wants (requirepass). */
-export type CliNode = number | { port: number, password?: string | undefined }
+/** A node for redisCli: its port, or its port, the password it wants (requirepass) and the CA of its TLS port. */
+export type CliNode = number | { port: number, password?: string | undefined, tls?: { ca: string } | undefined }
 
 /**
  * `redis-cli -p <port> <args>`: the reply as text (raw mode, no type prefixes). A
@@ -62,9 +72,10 @@ export type CliNode = number | { port: number, password?: string | undefined }
  * user of the machine (ps), and `-a` makes redis-cli print a warning.
  */
 export async function redisCli (node: CliNode, ...args: string[]): Promise<string> {
-  const { port, password } = typeof node === 'number' ? { port: node, password: undefined } : node
+  const { port, password, tls } = typeof node === 'number' ? { port: node, password: undefined, tls: undefined } : node
   const env = password === undefined ? process.env : { ...process.env, REDISCLI_AUTH: password }
-  const { stdout } = await run(CLI_BIN, ['-h', '127.0.0.1', '-p', String(port), ...args], { timeout: 10_000, env })
+  const tlsArgs = tls === undefined ? [] : ['--tls', '--cacert', tls.ca]
+  const { stdout } = await run(CLI_BIN, ['-h', '127.0.0.1', '-p', String(port), ...tlsArgs, ...args], { timeout: 10_000, env })
   return stdout
 }
 
@@ -86,4 +97,23 @@ export function infoFields (text: string): Map<string, string> {
     if (i > 0) out.set(line.slice(0, i), line.slice(i + 1).trim())
   }
   return out
+}
+
+/** waitForPort over TLS: PING answered (PONG, or NOAUTH) on a connection whose certificate `ca` signed for 127.0.0.1. */
+async function waitForTlsPort (port: number, caFile: string): Promise<void> {
+  const ca = readFileSync(caFile)
+  const deadline = Date.now() + 10_000
+  while (Date.now() < deadline) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = tlsConnect({ host: '127.0.0.1', port, ca })
+      s.once('secureConnect', () => {
+        s.write('PING\r\n')
+        s.once('data', (b: Buffer) => { s.destroy(); resolve(/^(\+PONG|-NOAUTH)/.test(b.toString())) })
+      })
+      s.once('error', () => { s.destroy(); resolve(false) })
+    })
+    if (ok) return
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+  throw new Error(`redis-server did not answer over TLS on port ${port} within 10 s`)
 }
