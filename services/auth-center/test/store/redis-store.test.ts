@@ -56,6 +56,22 @@ t.test('redis layout', async (t) => {
     t.equal(await client.zscore('layout1:u:{u1}:sessions', s.id), String(now), 'indexed by createdAt')
   })
 
+  t.test('a rotation gives back every text field as saved (its reply is the hash as one JSON string)', async (t) => {
+    const client = await newClient(t, server.url)
+    const store = createRedisStore(client, { prefix: 'layout6:' })
+    const now = Date.now()
+    const s = newSession('u1', now, {
+      deviceName: 'a\u0000"\\/\n\u2028é😀', userAgent: 'Mozilla/5.0 (ÿ; þ) {"x":[1]}', ip: '::1', scope: 'a b', kind: 'first-party'
+    })
+    await store.createSession(s)
+    const rotated = await store.rotateRefresh({ sessionId: s.id, presentedGen: 1, now: now + 1, graceMs: 1000, newExpiresAt: now + 120_000 })
+    t.equal(rotated.status, 'rotated')
+    t.strictSame(rotated.session, { ...s, refreshGen: 2, rotatedAt: now + 1, lastUsedAt: now + 1, expiresAt: now + 120_000 })
+    const grace = await store.rotateRefresh({ sessionId: s.id, presentedGen: 1, now: now + 2, graceMs: 1000, newExpiresAt: now + 120_000 })
+    t.equal(grace.status, 'grace')
+    t.strictSame(grace.session, rotated.session, 'the grace answer reads the same hash')
+  })
+
   t.test('absent optional fields are not written to the hash', async (t) => {
     const client = await newClient(t, server.url)
     const store = createRedisStore(client, { prefix: 'layout2:' })
