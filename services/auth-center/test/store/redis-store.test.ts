@@ -120,7 +120,8 @@ t.test('redis layout', async (t) => {
     const prefix = `layout-sample:${randomUUID()}:`
     const store = createRedisStore(client, { prefix })
     const now = Date.now()
-    for (let i = 0; i < 200; i++) await store.createSession(newSession('u1', now + i))
+    // 21, 29, ..., 197 were sampled (all live), so the 205th login samples again.
+    for (let i = 0; i < 204; i++) await store.createSession(newSession('u1', now + i))
     await sleep(50)
     let reads = 0
     for (const name of ['hgetall', 'hmget', 'hget'] as const) {
@@ -129,9 +130,39 @@ t.test('redis layout', async (t) => {
     }
     await store.createSession(newSession('u1', now + 500))
     await sleep(50)
-    t.ok(reads <= 8, `${reads} session reads for one login into an index of 201`)
-    t.equal(await client.zcard(`${prefix}u:{u1}:sessions`), 201, 'every member is live: nothing dropped')
-    t.equal((await store.listUserSessions('u1', now)).length, 201)
+    t.equal(reads, 16, `${reads} session reads for one login into an index of 205`)
+    t.equal(await client.zcard(`${prefix}u:{u1}:sessions`), 205, 'every member is live: nothing dropped')
+    t.equal((await store.listUserSessions('u1', now)).length, 205)
+  })
+
+  t.test('one client\'s tokens, all live: one prune (16 reads) per 8 tokens past the threshold; dead members found, pruned at every login again', async (t) => {
+    // A Redis of its own: INFO commandstats counts every command the store sends, exactly.
+    const own = await startRedis()
+    t.teardown(() => own.close())
+    const client = await newClient(t, own.url)
+    const store = createRedisStore(client, { prefix: 'burst:' })
+    const index = 'burst:u:{svc}:sessions'
+    const now = Date.now()
+    await client.config('RESETSTAT')
+    const ids: string[] = []
+    for (let i = 0; i < 100; i++) {
+      const s = newSession('svc', now + i)
+      ids.push(s.id)
+      await store.createSession(s)
+    }
+    // Sizes 21, 29, ..., 93 sample the index; each sample finds all 16 live.
+    await pollUntil(async () => (await commandCalls(client)).hmget === 160)
+    await sleep(50)
+    t.strictSame(await commandCalls(client), { zrandmember: 10, hmget: 160, zrem: 0 }, '10 prunes for 100 tokens (80 before)')
+    t.equal(await client.zcard(index), 100, 'nothing dropped')
+
+    for (const id of ids) await store.revokeSession(id, 'admin', now)
+    await store.createSession(newSession('svc', now + 100)) // the 8th login since the last sample: samples again
+    await pollUntil(async () => (await client.zcard(index)) <= 86)
+    await store.createSession(newSession('svc', now + 101)) // that sample dropped members: the next login samples too
+    await pollUntil(async () => (await client.zcard(index)) <= 73)
+    await sleep(50)
+    t.strictSame(await commandCalls(client), { zrandmember: 12, hmget: 192, zrem: 2 }, 'two more prunes, both dropping')
   })
 
   t.test('scripts are loaded again after the server forgets them (NOSCRIPT)', async (t) => {
@@ -349,6 +380,13 @@ function everyMethod (s: Session, now: number): Array<[string, (store: Store) =>
     ['pruneDenylist', async (st) => await st.pruneDenylist(now)],
     ['ping', async (st) => { await st.ping() }]
   ]
+}
+
+/** Calls of the prune's commands since CONFIG RESETSTAT (INFO commandstats). */
+async function commandCalls (client: Redis): Promise<{ zrandmember: number, hmget: number, zrem: number }> {
+  const info = await client.info('commandstats')
+  const calls = (name: string): number => Number(new RegExp(`^cmdstat_${name}:calls=(\\d+)`, 'm').exec(info)?.[1] ?? 0)
+  return { zrandmember: calls('zrandmember'), hmget: calls('hmget'), zrem: calls('zrem') }
 }
 
 async function pollUntil (check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
