@@ -101,14 +101,30 @@ export function clientCredentialsBody (o: Oidc): string {
   return new URLSearchParams({ grant_type: 'client_credentials', client_id: o.clientId, client_secret: o.clientSecret, scope: 'api:read' }).toString()
 }
 
+/** A load of oidc-provider's client_credentials grant. */
+export async function oidcClientCredentialsLoad (o: Oidc, seconds: number, connections: number): Promise<LoadResult> {
+  return load({
+    url: `${o.base}/token`,
+    seconds,
+    connections,
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: clientCredentialsBody(o)
+  })
+}
+
 /** The body of oidc-provider's refresh_token grant for one token (client_secret_post). */
 export function oidcRefreshBody (o: Oidc, token: string): string {
   return new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token, client_id: o.clientId, client_secret: o.clientSecret }).toString()
 }
 
-/** POST /auth/login with the test OTP, the next test number on every request. */
-export async function loginLoad (base: string, seconds: number, connections: number): Promise<LoadResult> {
-  let i = 0
+/**
+ * POST /auth/login with the test OTP, the next test number on every request, from
+ * `offset` on (the scale bench gives each replica its own share, so no two replicas
+ * log one user in at once).
+ */
+export async function loginLoad (base: string, seconds: number, connections: number, offset = 0): Promise<LoadResult> {
+  let i = offset
   return load({
     url: `${base}/auth/login`,
     seconds,
@@ -302,14 +318,7 @@ export async function runAuthCenter (opts: Options): Promise<Result> {
       },
       {
         name: OIDC_CC,
-        measure: async () => sample(OIDC_CC, async (secs) => load({
-          url: `${oidc.base}/token`,
-          seconds: secs,
-          connections,
-          method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded' },
-          body: clientCredentialsBody(oidc)
-        }))
+        measure: async () => sample(OIDC_CC, async (secs) => oidcClientCredentialsLoad(oidc, secs, connections))
       },
       {
         name: OURS_CC,
@@ -335,14 +344,7 @@ export async function runAuthCenter (opts: Options): Promise<Result> {
       issue.push({
         name: OIDC_CC_MEM,
         note: 'in-memory adapter: nothing durable (client credentials tokens are JWTs and not stored either way)',
-        measure: async () => sample(OIDC_CC_MEM, async (secs) => load({
-          url: `${oidcMem.base}/token`,
-          seconds: secs,
-          connections,
-          method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded' },
-          body: clientCredentialsBody(oidcMem)
-        }))
+        measure: async () => sample(OIDC_CC_MEM, async (secs) => oidcClientCredentialsLoad(oidcMem, secs, connections))
       })
     }
     tables.push(await compare({

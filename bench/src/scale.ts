@@ -17,8 +17,8 @@ import {
   type Contender, type Options, type Result, type Row, type Table, type Target,
   compare, fmt, log, machine, onExit, ratioText, row, versions, writeResult
 } from './harness.js'
-import { load, type LoadResult } from './load.js'
-import { login, redisVersion, refreshChainLoad, shutdownRedis } from './auth-center.js'
+import type { LoadResult } from './load.js'
+import { login, loginLoad, redisVersion, refreshChainLoad, shutdownRedis } from './auth-center.js'
 import { CODE, MOBILES, cpuMicros, startAuthCenterProcess, type AuthCenterProcess } from './servers/auth-center-process.js'
 
 const TOPOLOGIES = [
@@ -108,22 +108,6 @@ function extras (results: Array<LoadResult & { lost?: number }>, cpu: CpuWindow,
     // What the machine was busy with besides this run's processes: the other work sharing its cores.
     'others cores': cpu.machineCores - cpu.run / cpu.wallUs
   }
-}
-
-/** POST /auth/login with the test OTP; each replica's load starts at its own number, so no two replicas log one user in at once. */
-async function loginAt (base: string, seconds: number, connections: number, offset: number): Promise<LoadResult> {
-  let i = offset
-  return load({
-    url: `${base}/auth/login`,
-    seconds,
-    connections,
-    requests: [{
-      method: 'POST',
-      path: '/auth/login',
-      headers: { 'content-type': 'application/json' },
-      setupRequest: (req) => { req.body = JSON.stringify({ mobile: MOBILES[i++ % MOBILES.length], code: CODE }); return req }
-    }]
-  })
 }
 
 async function loginSession (base: string, i: number): Promise<string> {
@@ -387,7 +371,7 @@ export async function runScale (opts: Options): Promise<Result> {
             refreshChainLoad(secs, perReplica, async () => seeds[k]!, r.base, '/auth/refresh', 'application/json', (t) => JSON.stringify({ refresh_token: t }))))))
         } else {
           ;({ value: results, cpu } = await measuredCpu(store, reps.map((r) => r.pid), async () => Promise.all(reps.map(async (r, k) =>
-            loginAt(r.base, secs, perReplica, Math.floor(k * MOBILES.length / REPLICAS))))))
+            loginLoad(r.base, secs, perReplica, Math.floor(k * MOBILES.length / REPLICAS))))))
         }
         return { rps: results.reduce((s, r) => s + r.rps, 0), x: extras(results, cpu, kind) }
       }

@@ -14,9 +14,8 @@ import {
   type Contender, type Options, type Result, type Table, type Target,
   compare, fmt, log, machine, onExit, ratioText, row, stopChild, versions, writeResult
 } from './harness.js'
-import { load } from './load.js'
 import {
-  type Oidc, clientCredentialsBody, login, loginLoad, mint, oidcRefreshBody, redisVersion, refreshChainLoad, sampler, shutdownRedis,
+  type Oidc, login, loginLoad, mint, oidcClientCredentialsLoad, oidcRefreshBody, redisVersion, refreshChainLoad, sampler, shutdownRedis,
   startOidc
 } from './auth-center.js'
 import { startAuthCenterProcess, type AuthCenterProcess } from './servers/auth-center-process.js'
@@ -131,14 +130,7 @@ export async function runStorage (opts: Options): Promise<Result> {
     }))
     issue.push({
       name: OIDC_CC,
-      measure: async () => sample(OIDC_CC, async (secs) => load({
-        url: `${oidc.base}/token`,
-        seconds: secs,
-        connections,
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: clientCredentialsBody(oidc)
-      }))
+      measure: async () => sample(OIDC_CC, async (secs) => oidcClientCredentialsLoad(oidc, secs, connections))
     })
     tables.push(await compare({
       title: `New tokens by store: login with a test OTP vs client credentials (${connections} connections, ${seconds} s per sample)`,
