@@ -1,20 +1,13 @@
-import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtemp, rm } from 'node:fs/promises'
 import { request, type ClientRequest, type IncomingMessage } from 'node:http'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
-import { freePort } from '@authcenter/testkit'
 import { DEV_REVOCATION_CLIENT_ID, DEV_REVOCATION_CLIENT_SECRET } from '../src/revocations/dev-client.js'
 import { TEST_MOBILE, TEST_OTP } from './helpers/auth-center.js'
 import { clientToken } from './revocations/helpers.js'
+import { spawnAuthCenter } from './helpers/server-process.js'
 
 // The graceful shutdown of a real auth-center process (src/shutdown.ts): SIGTERM while a
 // login is in flight and a revocation feed stream is open.
-
-const SERVICE_DIR = fileURLToPath(new URL('..', import.meta.url))
 
 interface Proc {
   url: string
@@ -31,52 +24,29 @@ interface Proc {
 }
 
 async function startAuthCenter (t: Test, env: Record<string, string>): Promise<Proc> {
-  const port = await freePort()
-  const dataDir = await mkdtemp(join(tmpdir(), 'authcenter-shutdown-'))
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: SERVICE_DIR,
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), AUTH_DATA_DIR: dataDir, LOG_LEVEL: 'info', SMS_TEST_OTP: `${TEST_MOBILE}:${TEST_OTP}`, ...env },
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  let stdout = ''
-  let stderr = ''
+  const proc = await spawnAuthCenter(t, env, 'shutdown')
   const waiting: Array<{ msg: string, times: number, resolve: () => void }> = []
-  const count = (msg: string): number => stdout.split(`"msg":"${msg}"`).length - 1
-  child.stdout.on('data', (b: Buffer) => {
-    stdout += b.toString()
+  const count = (msg: string): number => proc.stdout().split(`"msg":"${msg}"`).length - 1
+  // Registered after the helper's own listener, so stdout() already holds the chunk.
+  proc.child.stdout.on('data', () => {
     for (const w of [...waiting]) {
       if (count(w.msg) >= w.times) { waiting.splice(waiting.indexOf(w), 1); w.resolve() }
     }
   })
-  child.stderr.on('data', (b: Buffer) => { stderr += b.toString() })
-  const exited = once(child, 'exit').then(([code]) => code as number | null)
-  t.teardown(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL')
-      await exited
-    }
-    await rm(dataDir, { recursive: true, force: true, maxRetries: 3 })
-  })
-  const url = `http://127.0.0.1:${port}`
-  const deadline = Date.now() + 60_000
-  while (await fetch(`${url}/readyz`).then((r) => r.status !== 200, () => true)) {
-    if (child.exitCode !== null) throw new Error(`the auth center exited with ${child.exitCode}: ${stderr}`)
-    if (Date.now() > deadline) throw new Error(`the auth center was not ready within 60 s: ${stderr}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
+  await proc.untilReady()
   return {
-    url,
-    port,
-    exited,
+    url: proc.url,
+    port: proc.port,
+    exited: proc.exited,
     count,
     logged: async (msg, times = 1) => {
       if (count(msg) >= times) return
       await new Promise<void>((resolve) => { waiting.push({ msg, times, resolve }) })
     },
     printed: async (text) => {
-      while (!stdout.includes(text)) await once(child.stdout, 'data')
+      while (!proc.stdout().includes(text)) await once(proc.child.stdout, 'data')
     },
-    kill: (signal) => { child.kill(signal) }
+    kill: (signal) => { proc.child.kill(signal) }
   }
 }
 

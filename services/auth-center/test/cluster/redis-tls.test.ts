@@ -1,11 +1,6 @@
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
-import { freePort, makeTestCertificates, startRedisCluster } from '@authcenter/testkit'
+import { makeTestCertificates, startRedisCluster } from '@authcenter/testkit'
+import { spawnAuthCenter, type ServerProcess } from '../helpers/server-process.js'
 import { TEST_MOBILE, TEST_OTP } from '../helpers/auth-center.js'
 
 // REDIS_TLS=true against a real TLS-only cluster (redis-server --tls-port, TLS on the
@@ -13,47 +8,9 @@ import { TEST_MOBILE, TEST_OTP } from '../helpers/auth-center.js'
 // center runs as its own process (src/server.ts), which trusts that CA the way a
 // deployment with a private CA would: NODE_EXTRA_CA_CERTS, read only at process start.
 
-const SERVICE_DIR = fileURLToPath(new URL('../..', import.meta.url))
 const PASSWORD = 'tls-node-pw-61d0'
 
-interface Run {
-  url: string
-  exited: Promise<number | null>
-  stdout: () => string
-  stderr: () => string
-}
-
-async function run (t: Test, env: Record<string, string>): Promise<Run> {
-  const port = await freePort()
-  const dataDir = await mkdtemp(join(tmpdir(), 'authcenter-tls-'))
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: SERVICE_DIR,
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), AUTH_DATA_DIR: dataDir, LOG_LEVEL: 'info', SMS_TEST_OTP: `${TEST_MOBILE}:${TEST_OTP}`, ...env },
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (b: Buffer) => { stdout += b.toString() })
-  child.stderr.on('data', (b: Buffer) => { stderr += b.toString() })
-  const exited = once(child, 'exit').then(([code]) => code as number | null)
-  t.teardown(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL')
-      await exited
-    }
-    await rm(dataDir, { recursive: true, force: true, maxRetries: 3 })
-  })
-  return { url: `http://127.0.0.1:${port}`, exited, stdout: () => stdout, stderr: () => stderr }
-}
-
-async function untilReady (r: Run): Promise<void> {
-  let exited = false
-  void r.exited.then(() => { exited = true })
-  while (await fetch(`${r.url}/readyz`).then((res) => res.status !== 200, () => true)) {
-    if (exited) throw new Error(`the auth center exited: ${r.stderr()}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
+const run = async (t: Test, env: Record<string, string>): Promise<ServerProcess> => await spawnAuthCenter(t, env, 'tls')
 
 async function post (url: string, body: unknown): Promise<{ status: number, body: any }> {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
@@ -69,7 +26,7 @@ t.test('a TLS-only Redis Cluster with a password, named by REDIS_CLUSTER_NODES +
 
   await t.test('REDIS_TLS=true with the password: a login and a refresh work', async (t) => {
     const r = await run(t, { ...base, REDIS_TLS: 'true', REDIS_PASSWORD: PASSWORD })
-    await untilReady(r)
+    await r.untilReady()
     const login = await post(`${r.url}/auth/login`, { mobile: TEST_MOBILE, code: TEST_OTP })
     t.equal(login.status, 200, 'login')
     const refresh = await post(`${r.url}/auth/refresh`, { refresh_token: login.body.refresh_token })
