@@ -10,10 +10,10 @@ export type AdminTokenVerdict = 'ok' | 'invalid' | 'insufficient_scope' | Resour
 /**
  * Whether a Bearer value is an access token that may use the admin API: one this
  * auth center issued (signature from its own key ring, `typ: at+jwt`, not expired,
- * see oauth/own-tokens.ts), whose session is still live in the store (so a revoked
- * token, or one of a deleted client, is refused even before the verifiers hear of it),
- * made by the client credentials grant (`ac_kind: client`, `sub` = `client:<client_id>` =
- * the session's user, sessions/kind.ts),
+ * see oauth/own-tokens.ts), not revoked by the store's denylist (so a revoked token, or
+ * one of a deleted client, is refused even before the verifiers hear of it),
+ * made by the client credentials grant (`ac_kind: client`, `sub` = `client:<client_id>`,
+ * sessions/kind.ts),
  * for this auth center's audience (AUTH_AUDIENCE: a token minted for another API is
  * not replayable here), of a client that is still registered with the `admin` scope.
  * A DPoP-bound token needs the DPoP scheme and a proof for the request (auth/resource-token.ts).
@@ -43,9 +43,9 @@ export async function clientTokenVerdict (deps: Deps, token: string, scope: stri
     if (isProblem(checked)) return checked.code === 'INVALID_TOKEN' ? 'invalid' : checked
     access = checked
   }
-  const { claims, session } = access
-  if (claims.client_id === undefined || claims.ac_kind !== 'client' || session.kind !== 'client') return 'invalid'
-  if (claims.sub !== clientSubject(claims.client_id) || session.userId !== claims.sub) return 'invalid'
+  const { claims } = access
+  if (claims.client_id === undefined || claims.ac_kind !== 'client' || access.kind !== 'client') return 'invalid'
+  if (claims.sub !== clientSubject(claims.client_id)) return 'invalid'
   const aud = claims.aud === undefined ? [] : Array.isArray(claims.aud) ? claims.aud : [claims.aud]
   if (!aud.includes(deps.config.audience)) return 'invalid'
   const client = await deps.clients.lookup(claims.client_id)

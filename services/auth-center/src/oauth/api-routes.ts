@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import { revokeSession } from '../sessions/revoke.js'
+import { revokeClientToken, revokeSession } from '../sessions/revoke.js'
 import { authenticateClient } from './client-auth.js'
 import { OAuthError, invalidRequest } from './errors.js'
 import { acceptForms, type Params } from './form.js'
@@ -108,7 +108,7 @@ const oauthApiRoutes: FastifyPluginAsyncTypebox = async (app) => {
         // Introspection answers whole seconds (RFC 7662); the token's iat has millisecond decimals.
         iat: Math.floor(c.iat!),
         ...(c.jti !== undefined ? { jti: c.jti } : {}),
-        sid: access.session.id
+        sid: access.sid
       }
     }
     const session = await findRefreshSession(deps, token)
@@ -138,11 +138,17 @@ const oauthApiRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const token = params.token
     if (token === undefined) throw invalidRequest('token is required')
     // RFC 7009 §2.2: 200 whatever the token was. A refresh token ends its grant; an
-    // access token ends its grant too (its sid reaches verifiers through the denylist).
-    const session = await findRefreshSession(deps, token) ??
-      (await verifyOwnAccessToken(deps, token))?.session
-    if (session !== undefined && session.clientId === client.clientId) {
-      await revokeSession(deps, session.id, 'oauth_revoked')
+    // access token ends its grant too (its sid reaches verifiers through the denylist):
+    // its session's, or for client credentials (nothing stored) that token alone.
+    const session = await findRefreshSession(deps, token)
+    if (session !== undefined) {
+      if (session.clientId === client.clientId) await revokeSession(deps, session.id, 'oauth_revoked')
+    } else {
+      const access = await verifyOwnAccessToken(deps, token)
+      if (access !== undefined && access.claims.client_id === client.clientId) {
+        if (access.session !== undefined) await revokeSession(deps, access.session.id, 'oauth_revoked')
+        else await revokeClientToken(deps, access, 'oauth_revoked')
+      }
     }
     noStore(reply)
     return reply.code(200).send(null)
@@ -166,7 +172,8 @@ const oauthApiRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
     const scopes = splitScope(access.claims.scope)
     if (!scopes.includes(OPENID)) throw new OAuthError('insufficient_scope', 'the openid scope is required', 403, 'Bearer realm="userinfo", error="insufficient_scope", scope="openid"')
-    const user = await deps.store.getUser(access.session.userId)
+    // A client's own token never has openid (client-credentials.ts), so it stopped above.
+    const user = access.session === undefined ? null : await deps.store.getUser(access.session.userId)
     if (user === null) throw new OAuthError('invalid_token', 'the access token is not valid', 401, 'Bearer realm="userinfo", error="invalid_token"')
     return {
       sub: user.id,

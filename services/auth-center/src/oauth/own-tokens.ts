@@ -1,19 +1,30 @@
 import { createLocalJWKSet, jwtVerify, type JWTPayload } from 'jose'
 import type { Deps } from '../context.js'
-import type { Session } from '../store/store.js'
+import type { Session, SessionKind } from '../store/store.js'
+import { tokenDenied } from '../store/denylist.js'
+import { clientSubject, sessionKind } from '../sessions/kind.js'
 import { parseRefreshToken, refreshTokenMatches } from '../tokens/refresh-token.js'
 
 export interface OwnAccessToken {
   claims: JWTPayload & { client_id?: string, scope?: string, sid?: string, ac_kind?: string, cnf?: { jkt?: string, fgp?: string } }
-  /** The grant (session) the token belongs to, when it is still live. */
-  session: Session
+  /** The token's `sid`: its session's id, or for a client-credentials token the id of that token alone. */
+  sid: string
+  /** What the token may do: `client` for client credentials (`sub` = `client:<client_id>`), else its session's kind. */
+  kind: SessionKind
+  /** The grant (session) the token belongs to, still live; absent for client credentials, which store none. */
+  session?: Session
 }
 
 /**
  * An access token this auth center issued, whatever its audience, that is still
  * good: signature from our key ring, `typ: at+jwt` (never an id_token), not
- * expired, and its session live (not revoked, not ended). Undefined otherwise.
- * For the introspection, revocation and userinfo endpoints and admin-scope checks.
+ * expired, and not revoked. Undefined otherwise. For the introspection, revocation
+ * and userinfo endpoints and admin-scope checks.
+ * - A user's token (first- or third-party): its session live in the store.
+ * - A client-credentials token (`ac_kind: client`, `sub` = `client:<client_id>`): no
+ *   session is stored (oauth/grants/client-credentials.ts), so the denylist decides, read
+ *   from the store in one step with the verifiers' rules (store/denylist.ts tokenDenied):
+ *   a revoked token or one of a deleted client is refused here before any verifier hears of it.
  */
 export async function verifyOwnAccessToken (deps: Deps, token: string): Promise<OwnAccessToken | undefined> {
   if (token.length > 8192) return undefined
@@ -30,11 +41,18 @@ export async function verifyOwnAccessToken (deps: Deps, token: string): Promise<
   } catch {
     return undefined
   }
-  if (typeof claims.sid !== 'string') return undefined
-  const session = await deps.store.getSession(claims.sid)
+  const sid = claims.sid
+  if (typeof sid !== 'string' || typeof claims.sub !== 'string') return undefined
+  if (claims.ac_kind === 'client') {
+    if (typeof claims.client_id !== 'string' || claims.sub !== clientSubject(claims.client_id)) return undefined
+    const entries = await deps.store.denyEntriesOf(sid, claims.sub)
+    if (tokenDenied(entries, { sid, iatMs: Math.round((claims.iat as number) * 1000) }, deps.now())) return undefined
+    return { claims, sid, kind: 'client' }
+  }
+  const session = await deps.store.getSession(sid)
   if (session === null || session.revokedAt !== undefined || session.userId !== claims.sub) return undefined
   if (session.clientId !== claims.client_id) return undefined
-  return { claims, session }
+  return { claims, sid, kind: sessionKind(session, deps.clients), session }
 }
 
 /** The session of a refresh token of the current generation (revoked or not: the caller decides), or undefined. */

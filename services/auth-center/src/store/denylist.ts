@@ -57,6 +57,32 @@ export function mergeUserEntry (existing: DenyValue | undefined, next: DenyValue
 }
 
 /**
+ * Whether the denylist refuses a token, the rules a verifier applies
+ * (docs/revocation-protocol.md): issued before the epoch, its `sid` has a live `s:`
+ * entry, or its `sub` a live `u:` entry revoked at or after the token's `iat` (in ms)
+ * that does not except its `sid`. For tokens whose grant is not stored (client credentials).
+ */
+export function tokenDenied (entries: { epoch?: string, session?: string, user?: string },
+  token: { sid: string, iatMs: number }, now: number): boolean {
+  if (entries.epoch !== undefined) {
+    const colon = entries.epoch.indexOf(':')
+    const created = Number(colon === -1 ? entries.epoch : entries.epoch.slice(0, colon))
+    // A malformed epoch (NaN) refuses, the safe side.
+    if (!(token.iatMs >= created)) return true
+  }
+  if (entries.session !== undefined) {
+    const s = parseDenyValue(entries.session)
+    if (s === undefined || s.expiresAt > now) return true
+  }
+  if (entries.user !== undefined) {
+    const u = parseDenyValue(entries.user)
+    if (u === undefined) return true
+    if (u.expiresAt > now && token.iatMs <= u.revokedAt && u.exceptSid !== token.sid) return true
+  }
+  return false
+}
+
+/**
  * A fresh epoch value `<createdAtMs>:<random>`, at millisecond resolution: access
  * tokens carry `iat` in milliseconds (a fractional NumericDate, tokens/access-token.ts),
  * and a token is refused when `iatMs < createdAtMs` (docs/revocation-protocol.md).

@@ -24,7 +24,7 @@
 
 export type { User, UserStore } from './users/users.js'
 export type {
-  Session, SessionKind, SessionStore, RotateStatus, RotateResult, RotateInput, Denylist, LoggedRevocation, RevocationListener
+  Session, SessionKind, SessionStore, RotateStatus, RotateResult, RotateInput, Denylist, DenyEntries, LoggedRevocation, RevocationListener
 } from './sessions/sessions.js'
 export type { SmsCheckResult, SmsIssueResult, RateResult, CodeStore } from './codes/codes.js'
 export type { AuthCode, Consent, CodeReplay, OAuthStore } from './oauth/oauth.js'

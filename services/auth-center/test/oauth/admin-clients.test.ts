@@ -143,7 +143,10 @@ eachDriver(t, async (t, env) => {
 
     const del = await call(ac.issuer, 'DELETE', '/admin/clients/doomed', undefined, admin)
     t.equal(del.status, 200, del.text)
-    t.ok(del.body.revoked >= 2, `revoked ${del.body.revoked}: the grant and the client-credentials session`)
+    // The one stored grant (the code flow's session); a client-credentials token stores none, its end is the client's u: entry.
+    t.equal(del.body.revoked, 1, 'the authorization grant')
+    const deny = await ac.app.deps.store.denylist()
+    t.equal(deny.entries.filter((e) => e.startsWith('u:client:doomed=')).length, 1, 'one entry ends every client-credentials token of the client')
 
     t.match(await token(ac.issuer, { grant_type: 'client_credentials' }, { authorization: basic('doomed', secret) }), { status: 401, body: { error: 'invalid_client' } })
     t.match(await token(ac.issuer, { grant_type: 'refresh_token', refresh_token: rotated.body.refresh_token }, { authorization: basic('doomed', secret) }), { status: 401, body: { error: 'invalid_client' } })

@@ -388,6 +388,44 @@ export async function sessionsContract (t: Test, name: string, make: () => Promi
         t.equal((await entries(sessions)).get(`u:${userId}`), `${now}:${now + TTL}`)
       })
 
+      t.test('revokeUnstoredSession writes and publishes s:<id> for a grant with no stored session, once', async (t) => {
+        const sessions = await fresh(t)
+        const { messages } = await listen(t, sessions)
+        const now = Date.now()
+        const id = randomUUID()
+        t.equal(await sessions.revokeUnstoredSession(id, now), true, 'written')
+        const value = `${now}:${now + TTL}`
+        await until(() => messages.length >= 1)
+        t.strictSame(messages, [`s:${id}=${value}`], 'one message, the same text as the hash')
+        t.equal((await entries(sessions)).get(`s:${id}`), value)
+        t.equal(await sessions.getSession(id), null, 'no session is made')
+        const head = await sessions.denylist()
+
+        t.equal(await sessions.revokeUnstoredSession(id, now + 50), false, 'a second revocation writes nothing')
+        const s = newSession(randomUUID(), now)
+        await sessions.createSession(s)
+        await sessions.revokeSession(s.id, 'logout', now)
+        t.equal(await sessions.revokeUnstoredSession(s.id, now + 60), false, 'nor over a stored session\'s entry')
+        await sleep(100)
+        t.equal(messages.length, 2, 'the first entry and the stored session\'s, nothing else')
+        t.equal((await entries(sessions)).get(`s:${id}`), value, 'the first entry stands')
+        t.same((await sessions.revocationsAfter(head.cursor, 10))?.map((e) => e.message), [`s:${s.id}=${value}`], 'logged once each')
+      })
+
+      t.test('denyEntriesOf reads s:<sid>, u:<userId> and the epoch in one step, and creates nothing', async (t) => {
+        const sessions = await fresh(t)
+        const now = Date.now()
+        const [sid, other, user] = [randomUUID(), randomUUID(), `client:${randomUUID()}`]
+        t.strictSame(await sessions.denyEntriesOf(sid, user), {}, 'a fresh store: no entries, no epoch')
+        t.strictSame(await sessions.denyEntriesOf(sid, user), {}, 'and reading did not make the epoch')
+        const epoch = await sessions.ensureEpoch(now)
+        t.strictSame(await sessions.denyEntriesOf(sid, user), { epoch })
+        await sessions.revokeUnstoredSession(sid, now)
+        await sessions.revokeUserSessions(user, 'admin', now + 1, other)
+        t.strictSame(await sessions.denyEntriesOf(sid, user), { epoch, session: `${now}:${now + TTL}`, user: `${now + 1}:${now + 1 + TTL}:${other}` })
+        t.strictSame(await sessions.denyEntriesOf(other, 'nobody'), { epoch }, 'another sid and subject: only the epoch')
+      })
+
       t.test('pruneDenylist drops entries whose expiresAt has passed, and only those', async (t) => {
         const sessions = await fresh(t)
         const now = Date.now()

@@ -1,8 +1,7 @@
 import type { Deps } from '../../context.js'
 import { clientSubject } from '../../sessions/kind.js'
-import type { Session } from '../../store/store.js'
 import { issueAccessToken } from '../../tokens/access-token.js'
-import { newRefreshNonce, newSessionId } from '../../tokens/refresh-token.js'
+import { newSessionId } from '../../tokens/refresh-token.js'
 import type { AuthenticatedClient } from '../client-auth.js'
 import { OAuthError } from '../errors.js'
 import type { Params } from '../form.js'
@@ -14,10 +13,16 @@ import type { OAuthTokenReply } from './reply.js'
  * itself. `sub` is `client:<client_id>` (sessions/kind.ts): the identifier this auth
  * center uses for the client (RFC 9068 §2.2), in a namespace no user id can enter, so a
  * client registered under a user's id never acts as, lists or revokes that user; the
- * token says so too (`ac_kind: client`) and always carries `scope`, even empty. Each
- * token gets a small session record (user = the client's subject, no refresh token) so
- * that it has a `sid`: revocation (RFC 7009) and introspection then go through the same
- * session and denylist path as user tokens.
+ * token says so too (`ac_kind: client`) and always carries `scope`, even empty.
+ *
+ * Nothing is stored: the token is the whole grant (no refresh token, nothing to rotate;
+ * its scope, binding and lifetime are in its claims). Its `sid` is a fresh random id that
+ * names this token alone, so the denylist reaches it like any session's tokens: RFC 7009
+ * revocation writes `s:<sid>` (revokeUnstoredSession), deleting the client writes one
+ * `u:client:<id>` entry, and introspection and the admin API read those entries
+ * (oauth/own-tokens.ts) as verifiers do. Issuing one is then signing alone, no store
+ * round trip: services that fetch a token per job or per pod start pay nothing for a
+ * write nobody reads back.
  */
 export async function clientCredentialsGrant (deps: Deps, params: Params, { client }: AuthenticatedClient, jkt?: string): Promise<OAuthTokenReply> {
   if (client.oauth.kind !== 'confidential') throw new OAuthError('unauthorized_client', 'a public client cannot use client_credentials')
@@ -25,35 +30,17 @@ export async function clientCredentialsGrant (deps: Deps, params: Params, { clie
   if (params.scope !== undefined && params.scope.split(' ').includes(OPENID)) throw new OAuthError('invalid_scope', 'openid needs a user')
   const scope = grantScope(params.scope, allowed).join(' ')
 
-  const now = deps.now()
-  const ttlMs = client.policy.accessTtlMs
-  const session: Session = {
-    id: newSessionId(),
-    userId: clientSubject(client.clientId),
-    clientId: client.clientId,
-    kind: 'client',
-    deviceName: 'client credentials',
-    createdAt: now,
-    lastUsedAt: now,
-    expiresAt: now + ttlMs,
-    refreshGen: 0,
-    rotatedAt: 0,
-    refreshNonce: newRefreshNonce()
-  }
-  session.scope = scope
-  if (jkt !== undefined) session.jkt = jkt
-  await deps.store.createSession(session)
   const access = issueAccessToken(deps.keys, {
     issuer: deps.config.issuer,
     audience: client.oauth.audience,
     subject: clientSubject(client.clientId),
     clientId: client.clientId,
     kind: 'client',
-    sessionId: session.id,
+    sessionId: newSessionId(),
     scope,
-    ttlMs,
+    ttlMs: client.policy.accessTtlMs,
     ...(jkt !== undefined ? { cnf: { jkt } } : {}),
-    now
+    now: deps.now()
   })
   const out: OAuthTokenReply = { access_token: access.token, token_type: jkt !== undefined ? 'DPoP' : 'Bearer', expires_in: access.expiresIn }
   if (scope !== '') out.scope = scope

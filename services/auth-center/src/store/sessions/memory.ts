@@ -1,4 +1,4 @@
-import type { LoggedRevocation, RevocationListener, RotateInput, RotateResult, Session, SessionStore } from './sessions.js'
+import type { DenyEntries, LoggedRevocation, RevocationListener, RotateInput, RotateResult, Session, SessionStore } from './sessions.js'
 import {
   DEFAULT_DENY_TTL_MS, DEFAULT_FEED_LOG_MAX, assertDenyTtl, denyMessage, epochTag, formatCursor, formatDenyValue, mergeUserEntry, newEpoch,
   parseCursor, parseDenyValue, sessionField, userField
@@ -169,6 +169,22 @@ export function createMemorySessions (opts: MemorySessionsOptions = {}): Session
 
     async listUserSessions (userId, now) {
       return userSessions(userId).filter((s) => isLive(s, now)).map((s) => ({ ...s }))
+    },
+
+    async revokeUnstoredSession (id, now) {
+      if (deny.has(sessionField(id))) return false
+      denySession(id, now)
+      return true
+    },
+
+    async denyEntriesOf (sessionId, userId) {
+      const out: DenyEntries = {}
+      if (epoch !== undefined) out.epoch = epoch
+      const session = deny.get(sessionField(sessionId))
+      if (session !== undefined) out.session = session
+      const user = deny.get(userField(userId))
+      if (user !== undefined) out.user = user
+      return out
     },
 
     async ensureEpoch (now) {

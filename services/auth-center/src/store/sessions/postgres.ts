@@ -1,7 +1,7 @@
 import type pg from 'pg'
 import type { Postgres, Queryable } from '../postgres/pool.js'
 import { DB_NOW_MS } from '../postgres/expiry.js'
-import type { LoggedRevocation, Session, SessionStore } from './sessions.js'
+import type { DenyEntries, LoggedRevocation, Session, SessionStore } from './sessions.js'
 import {
   DEFAULT_DENY_TTL_MS, DEFAULT_FEED_LOG_MAX, assertDenyTtl, denyMessage, epochTag, formatCursor, formatDenyValue, mergeUserEntry, newEpoch,
   parseCursor, parseDenyValue, sessionField, userField, type DenyValue
@@ -247,6 +247,29 @@ export function createPostgresSessions (db: Postgres, opts: PostgresSessionsOpti
       const { rows } = await db.query<SessionRow>(
         `SELECT ${COLUMNS} FROM ac_sessions WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 AND ${RETAINED}`, [userId, now])
       return rows.map(decodeSession).sort(byCreatedAt)
+    },
+
+    async revokeUnstoredSession (id, now) {
+      return await db.transaction(async (tx) => {
+        // Under the feed lock every denylist write holds, so "not there yet, then write" cannot race another.
+        await tx.query('SELECT 1 FROM ac_revocation_feed WHERE id = 1 FOR UPDATE')
+        const { rows } = await tx.query('SELECT 1 FROM ac_denylist WHERE field = $1', [sessionField(id)])
+        if (rows.length > 0) return false
+        await deny(tx, sessionField(id), sessionEntry(now), false, now)
+        return true
+      })
+    },
+
+    async denyEntriesOf (sessionId, userId) {
+      const { rows: [row] } = await db.query<{ epoch: string | null, session: string | null, user: string | null }>(
+        `SELECT (SELECT value FROM ac_epoch WHERE id = 1) AS epoch,
+                (SELECT value FROM ac_denylist WHERE field = $1) AS session,
+                (SELECT value FROM ac_denylist WHERE field = $2) AS "user"`, [sessionField(sessionId), userField(userId)])
+      const out: DenyEntries = {}
+      if (row?.epoch != null) out.epoch = row.epoch
+      if (row?.session != null) out.session = row.session
+      if (row?.user != null) out.user = row.user
+      return out
     },
 
     ensureEpoch,

@@ -147,6 +147,27 @@ deny(ARGV[4], value, expiresAt, ARGV[7], ARGV[8], ARGV[9])
 return outcomes
 `)
 
+/**
+ * KEYS: deny hash, deny zset, epoch, feed log (one slot on a Cluster: the `{deny}` tag, so
+ * this runs there as it is). ARGV: deny field, deny value, deny expiresAt, epoch candidate,
+ * channel, log length. Writes, logs and publishes the entry unless the field has one
+ * already (the first revocation stands). Returns 1 when it wrote, 0 otherwise.
+ */
+export const DENY_ONCE = script(DENY + `
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end
+deny(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])
+return 1
+`)
+
+/**
+ * KEYS: deny hash, epoch (one slot on a Cluster). ARGV: the session field, the user field.
+ * Reads, never writes: {epoch or false, session entry or false, user entry or false}.
+ */
+export const DENY_ENTRIES = script(`
+local v = redis.call('HMGET', KEYS[1], ARGV[1], ARGV[2])
+return {redis.call('GET', KEYS[2]), v[1], v[2]}
+`)
+
 /** KEYS: epoch. ARGV: candidate. Creates the epoch when missing; returns the epoch in force. */
 export const ENSURE_EPOCH = script(`
 redis.call('SET', KEYS[1], ARGV[1], 'NX')

@@ -1,6 +1,6 @@
 import { Cluster } from 'ioredis'
 import { StoreUnavailableError } from '../../errors.js'
-import type { RotateStatus, Session, SessionStore } from './sessions.js'
+import type { DenyEntries, RotateStatus, Session, SessionStore } from './sessions.js'
 import {
   DEFAULT_DENY_TTL_MS, DEFAULT_FEED_LOG_MAX, assertDenyTtl, comparePositions, denyMessage, epochTag, formatCursor, newEpoch, parseCursor,
   sessionField, userField
@@ -11,7 +11,7 @@ import { decodeSession, encodeSession, flatToHash, pair } from '../redis/codec.j
 import { io, run } from '../redis/script.js'
 import { follower, logged } from './redis-follower.js'
 import {
-  CREATE_INDEXED_SESSION, CREATE_SESSION, ENSURE_EPOCH, FEED_HEAD, INDEX_SESSION, PRUNE_DENYLIST, REVOKE_SESSION, REVOKE_USER_SESSIONS, ROTATE_REFRESH
+  CREATE_INDEXED_SESSION, CREATE_SESSION, DENY_ENTRIES, DENY_ONCE, ENSURE_EPOCH, FEED_HEAD, INDEX_SESSION, PRUNE_DENYLIST, REVOKE_SESSION, REVOKE_USER_SESSIONS, ROTATE_REFRESH
 } from './redis-scripts.js'
 import { CLUSTER_DENY, CLUSTER_REVOKE_SESSION, CLUSTER_REVOKE_USER_SESSION, CLUSTER_ROTATE_REFRESH } from './redis-cluster-scripts.js'
 
@@ -245,6 +245,25 @@ export function createRedisSessions (client: RedisClient, opts: RedisSessionsOpt
       const found = await sessionsOf(ids)
       prune(userId, ids.filter((_id, i) => found[i] === null || found[i]?.revokedAt !== undefined))
       return found.filter((s): s is Session => s !== null && isLive(s, now)).sort(byCreatedAt)
+    },
+
+    async revokeUnstoredSession (id, now) {
+      // The feed keys share one slot on a Cluster too: one script either way.
+      const wrote = await run(client, DENY_ONCE, denyKeys, [
+        sessionField(id), `${now}:${now + denyTtlMs}`, String(now + denyTtlMs), newEpoch(now), key.channel, feedLogMax
+      ])
+      return Number(wrote) === 1
+    },
+
+    async denyEntriesOf (sessionId, userId) {
+      const reply = await run(client, DENY_ENTRIES, [key.deny, key.epoch], [sessionField(sessionId), userField(userId)])
+      if (!Array.isArray(reply)) throw new Error('unexpected denyEntriesOf reply')
+      const [epoch, session, user] = reply as unknown[]
+      const out: DenyEntries = {}
+      if (typeof epoch === 'string') out.epoch = epoch
+      if (typeof session === 'string') out.session = session
+      if (typeof user === 'string') out.user = user
+      return out
     },
 
     async ensureEpoch (now) {

@@ -86,6 +86,13 @@ export interface Denylist {
   cursor: string
 }
 
+/** Denylist values (`<revokedAtMs>:<expiresAtMs>[:<exceptSid>]`) and the epoch, each absent when there is none. */
+export interface DenyEntries {
+  epoch?: string
+  session?: string
+  user?: string
+}
+
 /** A revocation as the feed log holds it. */
 export interface LoggedRevocation {
   /** `<field>=<value>`, as in Denylist.entries. */
@@ -123,6 +130,20 @@ export interface SessionStore {
   revokeUserSessions (userId: string, reason: string, now: number, exceptSessionId?: string): Promise<string[]>
   /** The user's sessions that are neither revoked nor expired, oldest first. */
   listUserSessions (userId: string, now: number): Promise<Session[]>
+  /**
+   * Revokes a grant that has no stored session (a client-credentials token, whose `sid`
+   * names that token alone): writes and publishes the denylist entry `s:<id>` as
+   * revokeSession does, in one atomic step, unless the entry is there already (the first
+   * revocation stands). Returns whether it wrote one.
+   */
+  revokeUnstoredSession (id: string, now: number): Promise<boolean>
+  /**
+   * The denylist entries that could refuse a token of session `sessionId` and subject
+   * `userId` (`s:<sessionId>`, `u:<userId>`) and the epoch, read in one step, for the
+   * tokens whose grant is not stored (see tokenDenied in ../denylist.ts). Never creates
+   * the epoch: a read must not move it past tokens already issued.
+   */
+  denyEntriesOf (sessionId: string, userId: string): Promise<DenyEntries>
 
   // revocation feed (docs/revocation-protocol.md)
   /** Creates the epoch when it is missing (SET NX); returns the epoch in force. */
