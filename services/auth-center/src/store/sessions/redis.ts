@@ -105,9 +105,9 @@ export function createRedisSessions (client: RedisClient, opts: RedisSessionsOpt
    * anyway, prunes every dead member it sees.
    *
    * A sample that finds every member live makes this process skip the index's next
-   * PRUNE_MARGIN - 1 logins: a client's client_credentials tokens all stay live in its
-   * one index for about a day, and checking them on every token was about 23 us of
-   * Redis and CPU per token for nothing. A sample that drops something (or fails)
+   * PRUNE_MARGIN - 1 logins: an index of many sessions that all stay live (a busy
+   * user's devices; client_credentials tokens did, before they stopped storing a session)
+   * made checking them on every login about 23 us of Redis and CPU for nothing. A sample that drops something (or fails)
    * keeps the index pruned at every login, as before. Counted in logins, not in index
    * size: a list that empties the index must not make it skip longer. The sample is
    * twice what one prune per login needed, so the index stays as tight as then: each
