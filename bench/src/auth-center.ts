@@ -323,7 +323,7 @@ export async function runAuthCenter (opts: Options): Promise<Result> {
       {
         name: OURS_CC,
         ...(oursError !== undefined ? { unsupported: oursError } : {}),
-        note: 'POST /oauth/token, a confidential client of AUTH_CLIENTS_FILE (client_secret_post, SHA-256 of the secret compared in constant time), scope api:read: the same grant as theirs, but each token also writes a session record to Redis (its sid, for revocation and introspection); theirs stores nothing',
+        note: 'POST /oauth/token, a confidential client of AUTH_CLIENTS_FILE (client_secret_post, SHA-256 of the secret compared in constant time), scope api:read: the same grant as theirs; since issue #17 neither stores anything per token (ours: a random sid per token, revoked through the denylist)',
         measure: async () => sample(OURS_CC, async (secs) => load({
           url: `${ours!.base}/oauth/token`,
           seconds: secs,
@@ -356,7 +356,7 @@ export async function runAuthCenter (opts: Options): Promise<Result> {
       extra,
       log,
       notes: [
-        'Login creates a session in Redis (session + user index) and issues an EdDSA access token and a refresh token; client credentials issues only an EdDSA JWT access token and stores nothing. They are the cheapest "new token" path of each server, not the same work.'
+        'Login creates a session in Redis (session + user index) and issues an EdDSA access token and a refresh token; client credentials (both servers) issues only an EdDSA JWT access token and stores nothing. They are the cheapest "new token" path of each server, not the same work.'
       ]
     }))
 
