@@ -26,8 +26,12 @@ export interface KeyRingOptions {
   ed25519?: Ed25519
 }
 
-/** A key prepared once when it starts signing (for EdDSA, imported by the Ed25519 backend), never per token. */
-interface Signer { kid: string, alg: SigningAlg, key: KeyObject | Buffer, ed?: Ed25519PrivateKey }
+/**
+ * A key prepared once when it starts signing (for EdDSA, imported by the Ed25519 backend), never per token.
+ * `headers`: the encoded protected header of each frozen header object signed with it
+ * (access tokens pass one constant), so the same bytes are not made again per token.
+ */
+interface Signer { kid: string, alg: SigningAlg, key: KeyObject | Buffer, ed?: Ed25519PrivateKey, headers: WeakMap<object, string> }
 
 /**
  * The signing keys in use: loaded (or generated) at start, reloaded when another
@@ -194,13 +198,25 @@ export class KeyRing {
 
 function signerOf (k: StoredKey, ed: Ed25519, previous: Signer | undefined): Signer {
   if (previous !== undefined && previous.kid === k.kid && previous.alg === k.alg) return previous
-  if (k.alg === 'HS256') return { kid: k.kid, alg: k.alg, key: Buffer.from(k.privateJwk.k ?? '', 'base64url') }
+  const headers = new WeakMap<object, string>()
+  if (k.alg === 'HS256') return { kid: k.kid, alg: k.alg, key: Buffer.from(k.privateJwk.k ?? '', 'base64url'), headers }
   const key = privateKeyObject(k)
-  return k.alg === 'EdDSA' ? { kid: k.kid, alg: k.alg, key, ed: ed.importPrivateKey(key) } : { kid: k.kid, alg: k.alg, key }
+  return k.alg === 'EdDSA' ? { kid: k.kid, alg: k.alg, key, ed: ed.importPrivateKey(key), headers } : { kid: k.kid, alg: k.alg, key, headers }
+}
+
+/** `{...header, alg, kid}` encoded; kept per key for a frozen header (it cannot change, so neither can its bytes). */
+function protectedHeader (s: Signer, header: Record<string, unknown>): string {
+  if (!Object.isFrozen(header)) return b64json({ ...header, alg: s.alg, kid: s.kid })
+  let encoded = s.headers.get(header)
+  if (encoded === undefined) {
+    encoded = b64json({ ...header, alg: s.alg, kid: s.kid })
+    s.headers.set(header, encoded)
+  }
+  return encoded
 }
 
 function sign (ed: Ed25519, s: Signer, header: Record<string, unknown>, payload: Record<string, unknown>): string {
-  const input = `${b64json({ ...header, alg: s.alg, kid: s.kid })}.${b64json(payload)}`
+  const input = `${protectedHeader(s, header)}.${b64json(payload)}`
   let sig: Buffer
   switch (s.alg) {
     case 'EdDSA': sig = ed.sign(s.ed!, Buffer.from(input)); break

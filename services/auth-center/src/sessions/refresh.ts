@@ -95,13 +95,14 @@ function nothingToCheck (hint: SessionHint, facts: RequestFacts | undefined): bo
 async function rotate (deps: Deps, parsed: ParsedRefreshToken, facts: RequestFacts | undefined, clientId: string,
   accessScope: string | undefined, expectedNonce?: string): Promise<TokenResponse | undefined> {
   const now = deps.now()
+  // expectedNonce undefined means none (every store tests `!== undefined` / `?? ''`): no spread object per refresh.
   const { status, session } = await deps.store.rotateRefresh({
     sessionId: parsed.sessionId,
     presentedGen: parsed.gen,
     now,
     graceMs: deps.config.refreshGraceMs,
     newExpiresAt: now + clientPolicy(deps, clientId).refreshTtlMs,
-    ...(expectedNonce !== undefined ? { expectedNonce } : {})
+    expectedNonce
   })
   switch (status) {
     case 'rotated':

@@ -26,6 +26,9 @@ export interface IssuedAccessToken {
   exp: number
 }
 
+// Frozen, so the key ring encodes it once per key (key-ring.ts protectedHeader), not per token.
+const HEADER = Object.freeze({ typ: 'at+jwt' })
+
 /**
  * An RFC 9068 access token (`typ: at+jwt`), plus `sid` and `ac_kind`. What the token
  * may do is always stated, never left to a missing claim: `ac_kind` is `first-party`
@@ -56,5 +59,5 @@ export function issueAccessToken (keys: KeyRing, input: AccessTokenInput): Issue
   if (input.kind !== 'first-party') payload.scope = input.scope ?? ''
   else if (input.scope !== undefined && input.scope !== '') payload.scope = input.scope
   if (input.cnf !== undefined) payload.cnf = input.cnf
-  return { token: keys.signJws({ typ: 'at+jwt' }, payload), jti, expiresIn, exp: second + expiresIn }
+  return { token: keys.signJws(HEADER, payload), jti, expiresIn, exp: second + expiresIn }
 }

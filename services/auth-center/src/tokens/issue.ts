@@ -30,6 +30,7 @@ export function issueTokens (deps: Deps, session: Session, now: number, accessSc
   const policy = clientPolicy(deps, session.clientId)
   const end = policy.sliding === undefined ? undefined : session.createdAt + policy.sliding.maxMs
   const cnf: Record<string, string> | undefined = session.jkt !== undefined ? { jkt: session.jkt } : session.fgpHash !== undefined ? { fgp: session.fgpHash } : undefined
+  // Absent options are passed as undefined (issueAccessToken tests `!== undefined`), not spread in: no extra objects per token.
   const access = issueAccessToken(keys, {
     issuer: config.issuer,
     // OAuth2 clients: their registered audience, and the scope of the grant (src/oauth/).
@@ -40,10 +41,10 @@ export function issueTokens (deps: Deps, session: Session, now: number, accessSc
     kind: sessionKind(session, deps.clients),
     sessionId: session.id,
     // An OAuth refresh may ask for less than the grant (RFC 6749 §6): only this access token is narrowed.
-    ...(accessScope !== undefined ? { scope: accessScope } : session.scope !== undefined ? { scope: session.scope } : {}),
+    scope: accessScope ?? session.scope,
     ttlMs: policy.sliding === undefined ? policy.accessTtlMs : Math.min(policy.sliding.idleMs, end! - now),
-    ...(end !== undefined ? { notAfterMs: end } : {}),
-    ...(cnf !== undefined ? { cnf } : {}),
+    notAfterMs: end,
+    cnf,
     now
   })
   const out: TokenResponse = {
