@@ -438,3 +438,44 @@ async function startFreezableProxy (targetPort: number): Promise<{ port: number,
     }
   }
 }
+
+t.test('users: the uid pointer is written until the record says so, then a login writes nothing more to it', async (t) => {
+  const client = await newClient(t, server.url)
+  const prefix = `t:${randomUUID()}:`
+  const store = createRedisStore(client, { prefix })
+  t.teardown(async () => { await store.close() })
+  const mobile = '+8613800000001'
+  const { user, created } = await store.getOrCreateUserByMobile(mobile, { id: randomUUID(), mobile, createdAt: Date.now() })
+  t.equal(created, true)
+  t.equal(await client.get(`${prefix}uid:{${user.id}}`), mobile, 'first login: the pointer')
+  t.equal(await client.hget(`${prefix}m:{${mobile}}:user`, 'pointed'), '1', 'and the record says so')
+  t.strictSame(await store.getUser(user.id), user)
+
+  // A failure right after the script, before the pointer: no pointer, no mark. The next login repairs both.
+  await client.del(`${prefix}uid:{${user.id}}`)
+  await client.hdel(`${prefix}m:{${mobile}}:user`, 'pointed')
+  t.equal(await store.getUser(user.id), null, 'lost pointer: the id finds nothing')
+  const again = await store.getOrCreateUserByMobile(mobile, { id: randomUUID(), mobile, createdAt: Date.now() })
+  t.equal(again.created, false)
+  t.equal(again.user.id, user.id, 'the same account')
+  t.strictSame(await store.getUser(user.id), user, 'repaired by the next login')
+
+  // Once marked, a login sends only the script: the pointer key is not written again.
+  await client.set(`${prefix}uid:{${user.id}}`, 'sentinel-value')
+  await store.getOrCreateUserByMobile(mobile, { id: randomUUID(), mobile, createdAt: Date.now() })
+  t.equal(await client.get(`${prefix}uid:{${user.id}}`), 'sentinel-value', 'not rewritten')
+})
+
+t.test('events: one script writes the global and the user\'s log and trims the user\'s (one Redis)', async (t) => {
+  const client = await newClient(t, server.url)
+  const prefix = `t:${randomUUID()}:`
+  const { createRedisEvents } = await import('../../src/store/events/redis.js')
+  const events = createRedisEvents(client, { prefix, maxEventsPerUser: 3 })
+  const userId = randomUUID()
+  for (let i = 0; i < 5; i++) await events.recordEvent({ type: 'login', at: 1_000 + i, userId })
+  await events.recordEvent({ type: 'client_deleted', at: 2_000, clientId: 'c' })
+  t.equal(await client.zcard(`${prefix}events`), 6, 'every event in the global log')
+  t.equal(await client.zcard(`${prefix}u:{${userId}}:events`), 3, 'the user\'s log trimmed to its bound')
+  const page = await events.queryEvents({ userId, limit: 10 })
+  t.strictSame(page.events.map((e) => e.at), [1_004, 1_003, 1_002], 'the newest three, newest first')
+})

@@ -1,5 +1,7 @@
+import { Cluster } from 'ioredis'
 import { StoreUnavailableError } from '../../errors.js'
 import type { RedisClient } from '../redis/client.js'
+import { run, script } from '../redis/script.js'
 import type { EventStore, SecurityEvent } from './events.js'
 import { checkQuery, isAfter, matches, parseEventCursor, riskView, toPage, withId } from './log.js'
 
@@ -16,11 +18,13 @@ export interface RedisEventsOptions {
  * The audit log in Redis: two sorted sets scored by `at`, one global
  * (`<prefix>events`) and one per user (`<prefix>u:{<userId>}:events`, in the user's
  * hash slot), each member `<id> <JSON>`; members of one score sort by id, which is the
- * log's order. Recording is one MULTI on the user's set (add + trim) and one ZADD on the
- * global set, sent together. `pruneEvents` drops what is older than its bound from both
+ * log's order. Recording is one script on one Redis (both adds and the user's trim); on a
+ * Cluster, where the two sets are in different slots, one MULTI on the user's set (add +
+ * trim) and one ZADD on the global set, sent together. `pruneEvents` drops what is older than its bound from both
  * and trims the global set to `maxEvents`, removing the same members from the users' sets.
  */
 export function createRedisEvents (client: RedisClient, opts: RedisEventsOptions = {}): EventStore {
+  const onCluster = client instanceof Cluster
   const prefix = opts.prefix ?? 'ac:'
   const maxEvents = opts.maxEvents ?? 200_000
   const perUser = opts.maxEventsPerUser ?? 1000
@@ -59,6 +63,11 @@ export function createRedisEvents (client: RedisClient, opts: RedisEventsOptions
     async recordEvent (event) {
       const e = withId(event)
       const m = member(e)
+      if (e.userId !== undefined && !onCluster) {
+        // One Redis (or Sentinel): both sets in one script, one command on the wire for a login's audit event.
+        await run(client, RECORD_EVENT, [key.all, key.user(e.userId)], [e.at, m, -(perUser + 1)])
+        return e
+      }
       const writes: Array<Promise<unknown>> = [client.zadd(key.all, e.at, m)]
       if (e.userId !== undefined) {
         const k = key.user(e.userId)
@@ -111,3 +120,11 @@ export function createRedisEvents (client: RedisClient, opts: RedisEventsOptions
   }
   return { ...store, ...riskView(store) }
 }
+
+/** KEYS: global set, user's set. ARGV: at, member, -(per-user bound + 1). */
+const RECORD_EVENT = script(`
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[1], ARGV[2])
+redis.call('ZREMRANGEBYRANK', KEYS[2], 0, tonumber(ARGV[3]))
+return 1
+`)

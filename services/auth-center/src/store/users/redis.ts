@@ -40,11 +40,18 @@ export function createRedisUsers (client: RedisClient, opts: RedisUsersOptions =
       assertCandidate(mobile, candidate)
       const reply = await run(client, GET_OR_CREATE_USER, [key.user(mobile)], encodeUser(candidate))
       const [created, fields] = pair(reply)
-      const user = decodeUser(flatToHash(fields))
+      const hash = flatToHash(fields)
+      const user = decodeUser(hash)
       if (user === null) throw new Error('getOrCreateUser script returned no user')
-      // Written on every call, not only on creation, so that a pointer lost to a
-      // failure right after the script is repaired by the user's next login.
-      await io(async () => await client.set(key.pointer(user.id), mobile))
+      // The id → mobile pointer (another slot on a Cluster, so not in the script) is
+      // written until the record says it is there (`pointed`, set only after the pointer
+      // was saved): a pointer lost to a failure right after the script is repaired by the
+      // user's next login, and every later login skips the write (one round trip of a
+      // login, issue #17). The pointer never changes once written.
+      if (hash[POINTED] !== '1') {
+        await io(async () => await client.set(key.pointer(user.id), mobile))
+        await io(async () => await client.hset(key.user(mobile), POINTED, '1'))
+      }
       return { user, created: created === 1 }
     },
 
@@ -55,6 +62,9 @@ export function createRedisUsers (client: RedisClient, opts: RedisUsersOptions =
     }
   }
 }
+
+/** A field of the user hash beside the User's own (decodeUser ignores it): '1' once `uid:` points at the record. */
+const POINTED = 'pointed'
 
 function userKeys (prefix: string) {
   return {
