@@ -6,7 +6,7 @@
 import { writeFileSync, mkdirSync, readFileSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { NODE_LINE, RESULTS_DIR, SAVE, log, machine, markdown, type Options, type Result } from './harness.js'
+import { BENCH_DIR, NODE_LINE, RESULTS_DIR, SAVE, log, machine, markdown, type Options, type Result } from './harness.js'
 
 const ALL = ['verify', 'http', 'auth', 'storage', 'memory', 'revocation', 'password', 'client-size', 'scale'] as const
 type Name = typeof ALL[number]
@@ -83,7 +83,8 @@ async function main (): Promise<void> {
     (SAVE ? '' : ' (not saved: rerun with --save to update the committed results and the README)'))
 }
 
-const README = join(RESULTS_DIR, '..', 'README.md')
+// bench/README.md (RESULTS_DIR is results/node<major>, two folders below it).
+const README = join(BENCH_DIR, 'README.md')
 // One section per Node major line (`node24`, `node20`): a run rewrites only its own runtime's figures.
 const START = `<!-- results:start ${NODE_LINE} (written by pnpm bench; do not edit by hand) -->`
 const END = `<!-- results:end ${NODE_LINE} -->`
