@@ -22,9 +22,16 @@ export interface MetricsPluginOptions {
  * every route, 404s included), and GET /metrics in the Prometheus text format.
  */
 const plugin: FastifyPluginAsync<MetricsPluginOptions> = async (app, { metrics, access, unauthorized }) => {
-  app.addHook('onResponse', async (request, reply) => {
-    // The pattern, never the raw URL: one series per route, whatever ids the paths carry.
-    metrics.request(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000)
+  // A callback hook, not an async one: no promise per request on every route (issue #17's refresh path).
+  app.addHook('onResponse', (request, reply, done) => {
+    try {
+      // The pattern, never the raw URL: one series per route, whatever ids the paths carry.
+      metrics.request(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000)
+    } catch (err) {
+      done(err as Error)
+      return
+    }
+    done()
   })
 
   // Off: the route does not exist (404 NOT_FOUND).
