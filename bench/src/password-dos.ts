@@ -11,60 +11,33 @@
  * 60 and 200 workers each from a new address per request (a spread-out attacker that the
  * per-address budget cannot stop; only the hash slots bound it). Figures, not assertions.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { loadavg, tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { readFileSync, rmSync } from 'node:fs'
+import { loadavg } from 'node:os'
 import { performance } from 'node:perf_hooks'
-import { freePort } from '@authcenter/testkit'
 import {
-  BENCH_DIR, type Options, type Result, type Row, type Table, type Target,
-  fmt, forkTs, log, machine, median, onExit, stopChild, track, versions, writeResult
+  type Options, type Result, type Row, type Table, type Target,
+  fmt, forkTs, log, machine, median, onExit, versions, writeResult
 } from './harness.js'
+import { startAuthCenterProcess, type AuthCenterProcess } from './servers/auth-center-process.js'
 
-const AUTH_CENTER_DIR = join(BENCH_DIR, '..', 'services', 'auth-center')
-const SERVER_JS = join(AUTH_CENTER_DIR, 'dist', 'server.js')
 const REAL_MOBILE = '+8613900000001'
 const REAL_CODE = '246810'
 const REAL_PASSWORD = 'correct horse battery staple'
 const REAL_ADDRESS = '192.0.2.10'
 const RSS_TARGET_MIB = 400
 
-interface Server { child: ChildProcess, base: string, dataDir: string }
-
-async function startServer (): Promise<Server> {
-  if (!existsSync(SERVER_JS)) throw new Error(`${SERVER_JS} is missing: run pnpm build first`)
-  const port = await freePort()
-  const dataDir = mkdtempSync(join(tmpdir(), 'authcenter-bench-pw-'))
-  const child = track(spawn(process.execPath, [SERVER_JS], {
-    cwd: AUTH_CENTER_DIR,
-    env: {
-      PATH: process.env.PATH,
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      AUTH_DATA_DIR: dataDir,
-      AUTH_ISSUER: `http://127.0.0.1:${port}`,
-      SMS_TEST_OTP: `${REAL_MOBILE}:${REAL_CODE}`,
-      // The bench is the proxy: every bogus login may claim its own client address.
-      TRUST_PROXY: '127.0.0.1',
-      LOG_LEVEL: 'error'
-    },
-    stdio: ['ignore', 'ignore', 'inherit']
-  }))
-  const base = `http://127.0.0.1:${port}`
-  // Generous: on a shared machine under load a cold start can take long.
-  const deadline = Date.now() + 60_000
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`the auth center exited with ${child.exitCode}`)
-    try {
-      const r = await fetch(`${base}/healthz`)
-      await r.body?.cancel()
-      if (r.ok) break
-    } catch {}
-    if (Date.now() > deadline) throw new Error('the auth center did not start within 60 s')
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  return { child, base, dataDir }
+/** A fresh auth center on the memory store, knowing only the real user's test code. */
+async function startServer (): Promise<AuthCenterProcess> {
+  return await startAuthCenterProcess({
+    SMS_TEST_OTP: `${REAL_MOBILE}:${REAL_CODE}`,
+    // The bench is the proxy: every bogus login may claim its own client address.
+    TRUST_PROXY: '127.0.0.1',
+    LOG_LEVEL: 'error'
+  }, {
+    // Generous: on a shared machine under load a cold start can take long.
+    timeoutMs: 60_000,
+    echoStderr: true
+  })
 }
 
 /** RSS of a process in MiB, from /proc (Linux). */
@@ -130,8 +103,8 @@ async function realUser (base: string, seconds: number): Promise<{ start: () => 
   }
 }
 
-async function flood (server: Server, phase: Phase, seconds: number): Promise<PhaseResult> {
-  const pid = server.child.pid!
+async function flood (server: AuthCenterProcess, phase: Phase, seconds: number): Promise<PhaseResult> {
+  const pid = server.pid
   const out: PhaseResult = { peakRssMiB: rssMiB(pid), answers: {}, realMs: [], realTries: [], realFailed: 0 }
   const sampler = setInterval(() => { out.peakRssMiB = Math.max(out.peakRssMiB, rssMiB(pid)) }, 20)
   const worker = async (): Promise<void> => {
@@ -204,7 +177,7 @@ export async function runPasswordDos (opts: Options): Promise<Result> {
           idle.push(performance.now() - t0)
         }
         idleMs = median(idle)
-        idleRss = rssMiB(server.child.pid!)
+        idleRss = rssMiB(server.pid)
         rows.push({ contender: 'no flood', median: idleMs, samples: idle, min: Math.min(...idle), max: Math.max(...idle), ratio: 1, extra: { 'peak RSS MiB': idleRss, 'real logins ok': '5/5' } })
       }
       log(`password-dos: ${phase.name}, ${seconds} s`)
@@ -224,9 +197,8 @@ export async function runPasswordDos (opts: Options): Promise<Result> {
         met: r.realFailed === 0 && r.realMs.length > 0
       })
     } finally {
-      await stopChild(server.child)
+      await server.close()
       forget()
-      rmSync(server.dataDir, { recursive: true, force: true })
     }
   }
 

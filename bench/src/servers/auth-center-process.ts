@@ -1,6 +1,6 @@
 /**
  * The auth center as a real process (`services/auth-center/dist/server.js`), on 127.0.0.1
- * and a free port: the one starter of the `auth`, `storage` and `scale` benchmarks.
+ * and a free port: the one starter of the `auth`, `storage`, `scale` and `password` benchmarks.
  * Resolves once GET /healthz answers; the process is tracked by the harness, so a failed
  * or interrupted run kills it.
  */
@@ -46,12 +46,22 @@ async function waitHttp (url: string, child: ChildProcess, timeoutMs: number): P
   throw new Error(`${url} did not answer within ${timeoutMs} ms`)
 }
 
+export interface StartOptions {
+  /** How long to wait for /healthz (default 20 s). */
+  timeoutMs?: number
+  /**
+   * Also copy its stderr to ours as it comes (default: only kept for stderr()), for a
+   * benchmark whose server may die mid-run, where the reason should reach the console.
+   */
+  echoStderr?: boolean
+}
+
 /**
  * `env` picks the store (REDIS_URL, REDIS_CLUSTER_NODES, DATABASE_URL…) and overrides the
  * defaults: the test OTP of every number of MOBILES, LOG_LEVEL=warn, AUTH_ISSUER = its own
  * address (replicas of one deployment pass one shared issuer, and AUTH_KEK).
  */
-export async function startAuthCenterProcess (env: Record<string, string>, opts: { timeoutMs?: number } = {}): Promise<AuthCenterProcess> {
+export async function startAuthCenterProcess (env: Record<string, string>, opts: StartOptions = {}): Promise<AuthCenterProcess> {
   if (!existsSync(SERVER_JS)) throw new Error(`${SERVER_JS} is missing: run pnpm build first`)
   const port = await freePort()
   const dataDir = mkdtempSync(join(tmpdir(), 'authcenter-bench-'))
@@ -70,7 +80,10 @@ export async function startAuthCenterProcess (env: Record<string, string>, opts:
     },
     stdio: ['ignore', 'ignore', 'pipe']
   }))
-  child.stderr?.on('data', (b: Buffer) => { stderr = (stderr + b.toString()).slice(-4000) })
+  child.stderr?.on('data', (b: Buffer) => {
+    stderr = (stderr + b.toString()).slice(-4000)
+    if (opts.echoStderr === true) process.stderr.write(b)
+  })
   const base = `http://127.0.0.1:${port}`
   const close = async (): Promise<void> => {
     await stopChild(child)
