@@ -59,12 +59,42 @@ export async function spawnAuthCenter (t: Test, env: Record<string, string>, nam
     stdout: () => stdout,
     stderr: () => stderr,
     async untilReady () {
-      const deadline = Date.now() + 60_000
-      while (await fetch(`${url}/readyz`).then((r) => r.status !== 200, () => true)) {
-        if (child.exitCode !== null) throw new Error(`the auth center exited with ${child.exitCode}: ${stderr}`)
-        if (Date.now() > deadline) throw new Error(`the auth center was not ready within 60 s: ${stderr}`)
-        await new Promise((resolve) => setTimeout(resolve, 100))
-      }
+      await untilReadyz(url, 200, 60_000, {
+        giveUp: () => child.exitCode === null ? undefined : `the auth center exited with ${child.exitCode}`,
+        detail: () => stderr
+      })
     }
+  }
+}
+
+/**
+ * Polls GET `${base}/readyz` every 100 ms until it answers `wanted` (200 ready, 503 store
+ * unavailable or draining) and resolves with that status. A refused connection counts as
+ * no answer yet, a service still starting. Rejects once `timeoutMs` passed, naming the last
+ * answer, or as soon as `giveUp` gives a reason (a process that exited will never answer);
+ * `detail` (its stderr) is added to either message.
+ */
+export async function untilReadyz (base: string, wanted: number, timeoutMs: number, opts: { giveUp?: () => string | undefined, detail?: () => string } = {}): Promise<number> {
+  const deadline = Date.now() + timeoutMs
+  const fail = (why: string): Error => new Error(opts.detail === undefined ? why : `${why}: ${opts.detail()}`)
+  // The last status seen says more than the poll cut short by the deadline, so it is kept.
+  let said = 'no answer'
+  let answered = false
+  for (;;) {
+    // The request's own bound is what is left, so a store that hangs cannot stretch the wait.
+    let status = 0
+    try {
+      const r = await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(Math.max(deadline - Date.now(), 1)) })
+      status = r.status
+      said = `${status} ${await r.text()}`
+      answered = true
+    } catch (err) {
+      if (!answered) said = `no answer (${String(err)})`
+    }
+    if (status === wanted) return status
+    const reason = opts.giveUp?.()
+    if (reason !== undefined) throw fail(reason)
+    if (Date.now() >= deadline) throw fail(`GET ${base}/readyz did not answer ${wanted} within ${timeoutMs} ms (last: ${said})`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
   }
 }

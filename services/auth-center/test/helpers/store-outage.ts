@@ -1,5 +1,6 @@
 import type { Test } from 'tap'
-import { sleep, TEST_MOBILE, TEST_OTP, type RunningAuthCenter } from './auth-center.js'
+import { TEST_MOBILE, TEST_OTP, type RunningAuthCenter } from './auth-center.js'
+import { untilReadyz } from './server-process.js'
 
 /**
  * The outage every store backend must survive: with the backend stopped, login, refresh
@@ -26,12 +27,7 @@ export async function checkStoreOutage (t: Test, ac: RunningAuthCenter, backend:
   t.equal((await ac.call('GET', '/healthz')).status, 200, 'the process itself is alive')
 
   await backend.start()
-  let ready = 0
-  for (let i = 0; i < 50 && ready !== 200; i++) {
-    await sleep(100)
-    ready = (await ac.call('GET', '/readyz')).status
-  }
-  t.equal(ready, 200, 'ready again without a restart')
+  t.equal(await untilReadyz(ac.url, 200, 5000), 200, 'ready again without a restart')
   const r = await ac.call('POST', '/auth/refresh', { refresh_token: login.refresh_token })
   t.equal(r.status, 200, 'the session saved before the outage is still there')
 }

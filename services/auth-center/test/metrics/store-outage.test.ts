@@ -2,7 +2,8 @@
 // outage shows up as store errors and as refreshes refused with STORE_UNAVAILABLE.
 import t from 'tap'
 import { startRedis } from '@authcenter/testkit'
-import { sleep, startAuthCenter, TEST_MOBILE, TEST_OTP } from '../helpers/auth-center.js'
+import { startAuthCenter, TEST_MOBILE, TEST_OTP } from '../helpers/auth-center.js'
+import { untilReadyz } from '../helpers/server-process.js'
 
 function sample (text: string, name: string, labels = ''): number {
   const line = text.split('\n').find((l) => l.startsWith(`${name}${labels === '' ? '' : `{${labels}}`} `))
@@ -39,10 +40,5 @@ t.test('a Redis outage: store errors counted, the refresh refused as STORE_UNAVA
 
   // Back up before the app closes (closing quits the Redis connection).
   await redis.start()
-  let ready = 0
-  for (let i = 0; i < 50 && ready !== 200; i++) {
-    await sleep(100)
-    ready = (await ac.call('GET', '/readyz')).status
-  }
-  t.equal(ready, 200)
+  t.equal(await untilReadyz(ac.url, 200, 5000), 200)
 })

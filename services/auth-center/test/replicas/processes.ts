@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Test } from 'tap'
 import { freePort } from '@authcenter/testkit'
+import { untilReadyz } from '../helpers/server-process.js'
 
 const SERVICE_DIR = fileURLToPath(new URL('../..', import.meta.url))
 
@@ -54,14 +55,11 @@ export async function startReplica (t: Test, name: string, env: Record<string, s
     }
   }
   t.teardown(() => replica.close())
-  const deadline = Date.now() + 60_000
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`replica ${name} exited with ${child.exitCode}: ${stderr}`)
-    const ok = await fetch(`${url}/readyz`).then((r) => r.status === 200, () => false)
-    if (ok) return replica
-    if (Date.now() > deadline) throw new Error(`replica ${name} not ready within 60 s: ${stderr}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
+  await untilReadyz(url, 200, 60_000, {
+    giveUp: () => child.exitCode === null ? undefined : `replica ${name} exited with ${child.exitCode}`,
+    detail: () => stderr
+  })
+  return replica
 }
 
 /**

@@ -1,6 +1,7 @@
 import t from 'tap'
 import { startRedis } from '@authcenter/testkit'
 import { sleep, startAuthCenter } from '../helpers/auth-center.js'
+import { untilReadyz } from '../helpers/server-process.js'
 
 t.test('a Redis outage is logged once when lost and once when back, never as "[ioredis] Unhandled error event"', async (t) => {
   const redis = await startRedis()
@@ -19,12 +20,7 @@ t.test('a Redis outage is logged once when lost and once when back, never as "[i
   await sleep(1500) // several reconnect attempts fail meanwhile
   t.equal((await ac.call('GET', '/readyz')).status, 503)
   await redis.start()
-  let ready = 0
-  for (let i = 0; i < 50 && ready !== 200; i++) {
-    await sleep(100)
-    ready = (await ac.call('GET', '/readyz')).status
-  }
-  t.equal(ready, 200)
+  t.equal(await untilReadyz(ac.url, 200, 5000), 200)
 
   t.same(printed.filter((line) => line.includes('[ioredis]')), [], 'nothing from ioredis on stderr')
   const messages = ac.logs.map((l) => JSON.parse(l) as { msg: string }).map((l) => l.msg).filter((m) => m.startsWith('redis: '))
