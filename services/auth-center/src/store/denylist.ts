@@ -1,4 +1,5 @@
 import { randomString } from '../tokens/random.js'
+import type { DenyEntries } from './sessions/sessions.js'
 
 /**
  * The denylist entry format of docs/revocation-protocol.md, shared by both drivers.
@@ -62,14 +63,9 @@ export function mergeUserEntry (existing: DenyValue | undefined, next: DenyValue
  * entry, or its `sub` a live `u:` entry revoked at or after the token's `iat` (in ms)
  * that does not except its `sid`. For tokens whose grant is not stored (client credentials).
  */
-export function tokenDenied (entries: { epoch?: string, session?: string, user?: string },
-  token: { sid: string, iatMs: number }, now: number): boolean {
-  if (entries.epoch !== undefined) {
-    const colon = entries.epoch.indexOf(':')
-    const created = Number(colon === -1 ? entries.epoch : entries.epoch.slice(0, colon))
-    // A malformed epoch (NaN) refuses, the safe side.
-    if (!(token.iatMs >= created)) return true
-  }
+export function tokenDenied (entries: DenyEntries, token: { sid: string, iatMs: number }, now: number): boolean {
+  // A malformed epoch (NaN) refuses, the safe side.
+  if (entries.epoch !== undefined && !(token.iatMs >= epochCreatedAt(entries.epoch))) return true
   if (entries.session !== undefined) {
     const s = parseDenyValue(entries.session)
     if (s === undefined || s.expiresAt > now) return true
@@ -80,6 +76,15 @@ export function tokenDenied (entries: { epoch?: string, session?: string, user?:
     if (u.expiresAt > now && token.iatMs <= u.revokedAt && u.exceptSid !== token.sid) return true
   }
   return false
+}
+
+/** What a driver's `denyEntriesOf` read, each value kept only when present (a driver's missing reads are null or undefined). */
+export function denyEntries (epoch: string | null | undefined, session: string | null | undefined, user: string | null | undefined): DenyEntries {
+  const out: DenyEntries = {}
+  if (typeof epoch === 'string') out.epoch = epoch
+  if (typeof session === 'string') out.session = session
+  if (typeof user === 'string') out.user = user
+  return out
 }
 
 /**
@@ -104,6 +109,12 @@ export function formatCursor (epoch: string, position: string): string {
 export function epochTag (epoch: string): string {
   const colon = epoch.indexOf(':')
   return colon === -1 ? epoch : epoch.slice(colon + 1)
+}
+
+/** The epoch's `<createdAtMs>` part as a number (NaN when malformed). */
+export function epochCreatedAt (epoch: string): number {
+  const colon = epoch.indexOf(':')
+  return Number(colon === -1 ? epoch : epoch.slice(0, colon))
 }
 
 export interface ParsedCursor {

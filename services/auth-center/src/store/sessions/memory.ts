@@ -1,6 +1,6 @@
-import type { DenyEntries, LoggedRevocation, RevocationListener, RotateInput, RotateResult, Session, SessionStore } from './sessions.js'
+import type { LoggedRevocation, RevocationListener, RotateInput, RotateResult, Session, SessionStore } from './sessions.js'
 import {
-  DEFAULT_DENY_TTL_MS, DEFAULT_FEED_LOG_MAX, assertDenyTtl, denyMessage, epochTag, formatCursor, formatDenyValue, mergeUserEntry, newEpoch,
+  DEFAULT_DENY_TTL_MS, DEFAULT_FEED_LOG_MAX, assertDenyTtl, denyEntries, denyMessage, epochTag, formatCursor, formatDenyValue, mergeUserEntry, newEpoch,
   parseCursor, parseDenyValue, sessionField, userField
 } from '../denylist.js'
 import { REUSED_REASON, byCreatedAt, decideRotation, isLive, sessionRetentionMs } from '../rules.js'
@@ -178,13 +178,7 @@ export function createMemorySessions (opts: MemorySessionsOptions = {}): Session
     },
 
     async denyEntriesOf (sessionId, userId) {
-      const out: DenyEntries = {}
-      if (epoch !== undefined) out.epoch = epoch
-      const session = deny.get(sessionField(sessionId))
-      if (session !== undefined) out.session = session
-      const user = deny.get(userField(userId))
-      if (user !== undefined) out.user = user
-      return out
+      return denyEntries(epoch, deny.get(sessionField(sessionId)), deny.get(userField(userId)))
     },
 
     async ensureEpoch (now) {

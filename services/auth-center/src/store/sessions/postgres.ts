@@ -1,9 +1,9 @@
 import type pg from 'pg'
 import type { Postgres, Queryable } from '../postgres/pool.js'
 import { DB_NOW_MS } from '../postgres/expiry.js'
-import type { DenyEntries, LoggedRevocation, Session, SessionStore } from './sessions.js'
+import type { LoggedRevocation, Session, SessionStore } from './sessions.js'
 import {
-  DEFAULT_DENY_TTL_MS, DEFAULT_FEED_LOG_MAX, assertDenyTtl, denyMessage, epochTag, formatCursor, formatDenyValue, mergeUserEntry, newEpoch,
+  DEFAULT_DENY_TTL_MS, DEFAULT_FEED_LOG_MAX, assertDenyTtl, denyEntries, denyMessage, epochTag, formatCursor, formatDenyValue, mergeUserEntry, newEpoch,
   parseCursor, parseDenyValue, sessionField, userField, type DenyValue
 } from '../denylist.js'
 import { REUSED_REASON, byCreatedAt, decideRotation, sessionRetentionMs } from '../rules.js'
@@ -265,11 +265,7 @@ export function createPostgresSessions (db: Postgres, opts: PostgresSessionsOpti
         `SELECT (SELECT value FROM ac_epoch WHERE id = 1) AS epoch,
                 (SELECT value FROM ac_denylist WHERE field = $1) AS session,
                 (SELECT value FROM ac_denylist WHERE field = $2) AS "user"`, [sessionField(sessionId), userField(userId)])
-      const out: DenyEntries = {}
-      if (row?.epoch != null) out.epoch = row.epoch
-      if (row?.session != null) out.session = row.session
-      if (row?.user != null) out.user = row.user
-      return out
+      return denyEntries(row?.epoch, row?.session, row?.user)
     },
 
     ensureEpoch,

@@ -1,8 +1,8 @@
 import { Cluster } from 'ioredis'
 import { StoreUnavailableError } from '../../errors.js'
-import type { DenyEntries, RotateStatus, Session, SessionStore } from './sessions.js'
+import type { RotateStatus, Session, SessionStore } from './sessions.js'
 import {
-  DEFAULT_DENY_TTL_MS, DEFAULT_FEED_LOG_MAX, assertDenyTtl, comparePositions, denyMessage, epochTag, formatCursor, newEpoch, parseCursor,
+  DEFAULT_DENY_TTL_MS, DEFAULT_FEED_LOG_MAX, assertDenyTtl, comparePositions, denyEntries, denyMessage, epochTag, formatCursor, formatDenyValue, newEpoch, parseCursor,
   sessionField, userField
 } from '../denylist.js'
 import { REUSED_REASON, byCreatedAt, isLive, sessionRetentionMs } from '../rules.js'
@@ -250,7 +250,7 @@ export function createRedisSessions (client: RedisClient, opts: RedisSessionsOpt
     async revokeUnstoredSession (id, now) {
       // The feed keys share one slot on a Cluster too: one script either way.
       const wrote = await run(client, DENY_ONCE, denyKeys, [
-        sessionField(id), `${now}:${now + denyTtlMs}`, String(now + denyTtlMs), newEpoch(now), key.channel, feedLogMax
+        sessionField(id), formatDenyValue({ revokedAt: now, expiresAt: now + denyTtlMs }), String(now + denyTtlMs), newEpoch(now), key.channel, feedLogMax
       ])
       return Number(wrote) === 1
     },
@@ -258,12 +258,8 @@ export function createRedisSessions (client: RedisClient, opts: RedisSessionsOpt
     async denyEntriesOf (sessionId, userId) {
       const reply = await run(client, DENY_ENTRIES, [key.deny, key.epoch], [sessionField(sessionId), userField(userId)])
       if (!Array.isArray(reply)) throw new Error('unexpected denyEntriesOf reply')
-      const [epoch, session, user] = reply as unknown[]
-      const out: DenyEntries = {}
-      if (typeof epoch === 'string') out.epoch = epoch
-      if (typeof session === 'string') out.session = session
-      if (typeof user === 'string') out.user = user
-      return out
+      const [epoch, session, user] = reply as Array<string | null>
+      return denyEntries(epoch, session, user)
     },
 
     async ensureEpoch (now) {
