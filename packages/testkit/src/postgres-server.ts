@@ -87,7 +87,6 @@ function onExitStop (stopNow: () => void): void {
 export async function startPostgres (opts: StartPostgresOptions = {}): Promise<PostgresServer> {
   const bin = binDir()
   const user = asServerUser()
-  const port = await freePort()
   const dir = await mkdtemp(join(tmpdir(), 'authcenter-pg-'))
   const data = join(dir, 'data')
   const log = join(dir, 'server.log')
@@ -112,7 +111,6 @@ export async function startPostgres (opts: StartPostgresOptions = {}): Promise<P
   // Only 127.0.0.1 and the private socket: trust auth must not be reachable from elsewhere.
   await appendFile(join(data, 'postgresql.conf'), [
     '',
-    `port = ${port}`,
     "listen_addresses = '127.0.0.1'",
     `unix_socket_directories = '${dir}'`,
     'fsync = on',
@@ -141,8 +139,21 @@ export async function startPostgres (opts: StartPostgresOptions = {}): Promise<P
     await pgTool('pg_ctl', ['stop', '-D', data, '-m', 'fast', '-w', '-t', '60'])
   }
 
+  // The port is taken after initdb (seconds, under load) and set last in the config (its
+  // last line wins). Another process can still take a free port before the server binds
+  // it, an outgoing connection's ephemeral port among them: then try another, a few times.
+  let port = 0
+  for (let attempt = 1; ; attempt++) {
+    port = await freePort()
+    await appendFile(join(data, 'postgresql.conf'), `port = ${port}\n`)
+    try {
+      await start()
+      break
+    } catch (err) {
+      if (attempt >= 5 || !/Address already in use/.test((err as Error).message)) throw err
+    }
+  }
   const base = `postgres://postgres@127.0.0.1:${port}`
-  await start()
   return {
     port,
     url: `${base}/postgres`,
